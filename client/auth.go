@@ -1,0 +1,147 @@
+package client
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+
+	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/crammd5"
+	"github.com/smtpauth/smtpauth/auth/plain"
+)
+
+// Auth is implemented by an SMTP authentication mechanism. It is net/smtp's
+// Auth type itself, so mechanisms move freely between the two packages.
+type Auth = auth.Auth
+
+// ServerInfo records information about an SMTP server. It is net/smtp's
+// ServerInfo type itself.
+type ServerInfo = auth.ServerInfo
+
+// maxAuthRounds bounds the challenges of one AUTH exchange. The longest
+// mechanism in use (SCRAM) needs three; a server that keeps challenging is
+// trying to keep the client busy.
+const maxAuthRounds = 16
+
+// PlainAuth returns an Auth that implements the PLAIN authentication
+// mechanism as defined in RFC 4616.
+// The returned Auth uses the given username and password to authenticate
+// to host and act as identity. Usually identity should be the empty string,
+// to act as username.
+//
+// PlainAuth will only send the credentials if the connection is using TLS
+// with a certificate verified for host, or is connected to localhost.
+// Otherwise authentication will fail with an error, without sending the
+// credentials.
+func PlainAuth(identity, username, password, host string) Auth {
+	return plain.New(identity, username, password, host)
+}
+
+// CRAMMD5Auth returns an Auth that implements the CRAM-MD5 authentication
+// mechanism as defined in RFC 2195.
+// The returned Auth uses the given username and secret to authenticate
+// to the server using the challenge-response mechanism.
+func CRAMMD5Auth(username, secret string) Auth {
+	return crammd5.New(username, secret)
+}
+
+// Auth authenticates a client using the provided authentication mechanism.
+// A failed authentication closes the connection.
+// Only servers that advertise the AUTH extension support this function.
+//
+// The exchange follows RFC 4954 §4: the client answers "*" to cancel only
+// while the server waits for an answer to a 334 challenge, never after a
+// final reply; challenges must be strict base64 on one line; at most 16
+// challenges are answered.
+func (c *Client) Auth(a Auth) error {
+	if err := c.hello(); err != nil {
+		return err
+	}
+	mech, resp, err := a.Start(c.serverInfo())
+	if err != nil {
+		c.Quit()
+		return err
+	}
+	if mech == "" {
+		return nil // the Auth contract: the mechanism chose to skip
+	}
+	if !validMechanism(mech) {
+		c.Quit()
+		return fmt.Errorf("%w: mechanism name %q", ErrInvalidArgument, mech)
+	}
+	c.redact = true
+	defer func() { c.redact = false }()
+
+	// RFC 4954 §4: an empty initial response would be sent as "=", but
+	// net/smtp sends none, and existing mechanisms return []byte{} meaning
+	// "no initial response"; both are taken to mean that.
+	line, logAs := "AUTH "+mech, "AUTH "+mech
+	if len(resp) > 0 {
+		line += " " + base64.StdEncoding.EncodeToString(resp)
+		logAs += " [redacted]"
+	}
+	r, err := c.authRoundTrip(line, logAs)
+	for rounds := 0; err == nil; rounds++ {
+		switch r.code {
+		case 334:
+			var challenge []byte
+			challenge, err = decodeChallenge(r, rounds)
+			if err == nil {
+				resp, err = a.Next(challenge, true)
+			}
+			if err != nil {
+				return c.cancelAuth(err)
+			}
+			r, err = c.authRoundTrip(base64.StdEncoding.EncodeToString(resp), "[redacted]")
+		case 235:
+			// The text of a 235 is not base64 (RFC 4954 §6); the mechanism
+			// sees it as it is and may still refuse the outcome.
+			if _, err := a.Next([]byte(r.text()), false); err != nil {
+				c.Quit()
+				return err
+			}
+			return nil
+		default:
+			c.Quit()
+			return newError(r.code, r.text())
+		}
+	}
+	return err // the connection failed and is closed
+}
+
+func (c *Client) serverInfo() *ServerInfo {
+	return &ServerInfo{Name: c.serverName, TLS: c.verifiedTLS(), Auth: slices.Clone(c.auth)}
+}
+
+func (c *Client) authRoundTrip(line, logAs string) (*reply, error) {
+	timeout := c.Timeouts.withDefaults().Command
+	if err := c.writeLine(timeout, line, logAs); err != nil {
+		return nil, err
+	}
+	return c.read(timeout)
+}
+
+// decodeChallenge returns the payload of a 334 reply: one line of strict
+// base64 (RFC 4954 §4), within the round limit.
+func decodeChallenge(r *reply, rounds int) ([]byte, error) {
+	if rounds >= maxAuthRounds {
+		return nil, fmt.Errorf("%w: more than %d authentication challenges", ErrProtocol, maxAuthRounds)
+	}
+	if len(r.lines) != 1 {
+		return nil, fmt.Errorf("%w: multi-line 334 challenge", ErrProtocol)
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(r.lines[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: challenge is not base64: %w", ErrProtocol, err)
+	}
+	return b, nil
+}
+
+// cancelAuth answers the pending 334 with "*" (RFC 4954 §4), reads the
+// server's 501, then quits as net/smtp does after a failed exchange.
+func (c *Client) cancelAuth(cause error) error {
+	if _, err := c.authRoundTrip("*", "*"); err == nil {
+		c.Quit()
+	}
+	return cause
+}

@@ -1,0 +1,70 @@
+package client
+
+import (
+	"slices"
+	"strings"
+)
+
+// parseEHLO reads the keyword lines of an EHLO reply (RFC 5321 §4.1.1.1),
+// the greeting line already removed. Keywords are stored upper case.
+// Mechanisms from every AUTH line, and from the pre-standard "AUTH=" form
+// some servers still send for old Outlook clients, are merged into one list
+// without duplicates.
+func parseEHLO(lines []string) (ext map[string]string, mechs []string) {
+	ext = make(map[string]string, len(lines))
+	sawAuth := false
+	for _, line := range lines {
+		keyword, param, _ := strings.Cut(line, " ")
+		keyword = strings.ToUpper(keyword)
+		if rest, ok := strings.CutPrefix(keyword, "AUTH="); ok {
+			keyword, param = "AUTH", rest+" "+param
+		}
+		if !validKeyword(keyword) {
+			continue
+		}
+		if keyword != "AUTH" {
+			ext[keyword] = strings.TrimSpace(param)
+			continue
+		}
+		sawAuth = true
+		for _, m := range strings.Fields(param) {
+			m = strings.ToUpper(m)
+			if validMechanism(m) && !slices.Contains(mechs, m) {
+				mechs = append(mechs, m)
+			}
+		}
+	}
+	if sawAuth {
+		ext["AUTH"] = strings.Join(mechs, " ")
+	}
+	return ext, mechs
+}
+
+// validKeyword checks RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT)
+// *(ALPHA / DIGIT / "-"), given upper case.
+func validKeyword(k string) bool {
+	if k == "" || k[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if b := k[i]; !(b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validMechanism checks RFC 4422 §3.1: 1 to 20 characters from upper-case
+// letters, digits, hyphen and underscore. A name outside that set is not a
+// mechanism any registry could hold, so it is dropped, never guessed at.
+func validMechanism(m string) bool {
+	if m == "" || len(m) > 20 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if b := m[i]; !(b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,199 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// Limits on what the client accepts from a server. RFC 5321 §4.5.3.1.5
+// caps a reply line at 512 octets; the margin tolerates verbose servers
+// while keeping a hostile one from making the client buffer without end.
+const (
+	maxLineLength = 4096      // one reply line, CRLF included
+	maxReplyLines = 256       // lines in one multi-line reply
+	maxReplyBytes = 64 * 1024 // all lines of one reply
+)
+
+// reply is one complete server reply.
+type reply struct {
+	code  int
+	lines []string // text after "NNN-" or "NNN ", sanitised
+}
+
+// text joins the lines as net/textproto does, so that error texts match.
+func (r *reply) text() string { return strings.Join(r.lines, "\n") }
+
+// check returns an *Error unless r's code matches expectCode, which follows
+// net/textproto's convention: 2 means 2xx, 25 means 25x, 250 means 250, and
+// 0 accepts any code.
+func (r *reply) check(expectCode int) error {
+	ok := true
+	switch {
+	case expectCode <= 0:
+	case expectCode < 10:
+		ok = r.code/100 == expectCode
+	case expectCode < 100:
+		ok = r.code/10 == expectCode
+	default:
+		ok = r.code == expectCode
+	}
+	if ok {
+		return nil
+	}
+	return newError(r.code, r.text())
+}
+
+// readReply reads one reply, enforcing the limits above. Any error it
+// returns leaves the stream out of step; the caller must not reuse it.
+func readReply(br *bufio.Reader) (*reply, error) {
+	var r reply
+	total := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("%w: reply line longer than %d bytes", ErrProtocol, maxLineLength)
+		}
+		if err != nil {
+			return nil, err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})
+		total += len(line)
+		if total > maxReplyBytes || len(r.lines) == maxReplyLines {
+			return nil, fmt.Errorf("%w: reply longer than %d lines or %d bytes", ErrProtocol, maxReplyLines, maxReplyBytes)
+		}
+		code, more, text, err := parseReplyLine(line)
+		if err != nil {
+			return nil, err
+		}
+		if len(r.lines) > 0 && code != r.code {
+			return nil, fmt.Errorf("%w: reply mixes codes %d and %d", ErrProtocol, r.code, code)
+		}
+		r.code = code
+		r.lines = append(r.lines, text)
+		if !more {
+			return &r, nil
+		}
+	}
+}
+
+// parseReplyLine splits one line of RFC 5321 §4.2 syntax:
+// Reply-code [ SP textstring ] for the last line, Reply-code "-" text before.
+func parseReplyLine(line []byte) (code int, more bool, text string, err error) {
+	if len(line) < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9' {
+		return 0, false, "", fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
+	}
+	code, _ = strconv.Atoi(string(line[:3]))
+	if len(line) > 3 {
+		switch line[3] {
+		case '-':
+			more = true
+		case ' ':
+		default:
+			return 0, false, "", fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
+		}
+		line = line[4:]
+	} else {
+		line = nil
+	}
+	return code, more, sanitize(line), nil
+}
+
+// sanitize replaces control characters so that reply text cannot move a
+// terminal's cursor or forge lines when it is printed or logged.
+func sanitize(b []byte) string {
+	clean := true
+	for _, c := range b {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			c = '?'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 64 {
+		return b[:64]
+	}
+	return b
+}
+
+// Error is a reply from the server that the client did not expect, usually
+// a 4xx or 5xx refusal. Its text is net/textproto's, and errors.As finds a
+// *textproto.Error in it, so code written for net/smtp keeps working.
+type Error struct {
+	Code int    // three-digit reply code
+	Msg  string // reply text, lines joined by "\n", enhanced code included
+
+	// EnhancedCode is the RFC 3463 status code that RFC 2034 servers put
+	// at the start of the text, or the zero value if there is none.
+	EnhancedCode EnhancedCode
+}
+
+func newError(code int, msg string) *Error {
+	return &Error{Code: code, Msg: msg, EnhancedCode: parseEnhancedCode(code, msg)}
+}
+
+// Error returns the text net/textproto would: "550 5.1.1 No such user".
+func (e *Error) Error() string { return fmt.Sprintf("%03d %s", e.Code, e.Msg) }
+
+// Unwrap exposes the error as the *textproto.Error net/smtp would return.
+func (e *Error) Unwrap() error { return &textproto.Error{Code: e.Code, Msg: e.Msg} }
+
+// Temporary reports whether the server called the failure transient (4xx),
+// so that the same command may succeed later.
+func (e *Error) Temporary() bool { return e.Code/100 == 4 }
+
+// EnhancedCode is an RFC 3463 status code class.subject.detail, such as
+// 5.7.8 (authentication credentials invalid).
+type EnhancedCode [3]int
+
+// String formats the code as "5.7.8", or "" for the zero value.
+func (c EnhancedCode) String() string {
+	if c == (EnhancedCode{}) {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
+}
+
+// parseEnhancedCode reads the RFC 3463 §2 code at the start of msg. RFC 2034
+// §3 requires its class to match the reply's first digit; a mismatch means
+// the text only looks like a code.
+func parseEnhancedCode(code int, msg string) EnhancedCode {
+	word, _, _ := strings.Cut(msg, " ")
+	parts := strings.Split(word, ".")
+	if len(parts) != 3 {
+		return EnhancedCode{}
+	}
+	var ec EnhancedCode
+	for i, p := range parts {
+		// class is one digit, subject and detail at most three.
+		if p == "" || len(p) > 3 || (i == 0 && len(p) != 1) {
+			return EnhancedCode{}
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || p[0] == '+' {
+			return EnhancedCode{}
+		}
+		ec[i] = n
+	}
+	if ec[0] != code/100 || (ec[0] != 2 && ec[0] != 4 && ec[0] != 5) {
+		return EnhancedCode{}
+	}
+	return ec
+}
