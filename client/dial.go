@@ -51,6 +51,11 @@ type Dialer struct {
 	// port 465) instead of upgrading with STARTTLS.
 	ImplicitTLS bool
 
+	// ServerName is the name the server is known by: the certificate is
+	// verified for it and mechanisms see it as ServerInfo.Name. Empty
+	// means the host in addr.
+	ServerName string
+
 	// LocalName is the name sent with EHLO; empty means "localhost".
 	LocalName string
 
@@ -84,6 +89,9 @@ func (d *Dialer) DialContext(ctx context.Context, addr string) (*Client, error) 
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	if d.ServerName != "" {
+		host = d.ServerName
 	}
 	if d.LocalName != "" {
 		if err := validateDomain(d.LocalName); err != nil {
