@@ -53,21 +53,46 @@ func CRAMMD5Auth(username, secret string) Auth {
 // while the server waits for an answer to a 334 challenge, never after a
 // final reply; challenges must be strict base64 on one line; at most 16
 // challenges are answered.
+//
+// Two optional interfaces extend the seed's contract: an [auth.ConnStateAuth]
+// receives the TLS state and the server's address before each Start, and an
+// [auth.Retrier] may, after the server refuses an exchange, ask for another
+// one on the same connection (a refreshed token, the next mechanism).
 func (c *Client) Auth(a Auth) error {
 	if err := c.hello(); err != nil {
 		return err
 	}
+	retrier, _ := a.(auth.Retrier)
+	for {
+		refusal, err := c.authenticate(a)
+		if refusal == nil {
+			return err
+		}
+		if retrier == nil || !retrier.Retry(refusal) {
+			c.Quit()
+			return refusal
+		}
+	}
+}
+
+// authenticate runs one exchange. A failure reply from the server comes
+// back as refusal with the connection still open; after any other error
+// the connection is closed.
+func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
+	if ca, ok := a.(auth.ConnStateAuth); ok {
+		ca.SetConnState(c.connState())
+	}
 	mech, resp, err := a.Start(c.serverInfo())
 	if err != nil {
 		c.Quit()
-		return err
+		return nil, err
 	}
 	if mech == "" {
-		return nil // the Auth contract: the mechanism chose to skip
+		return nil, nil // the Auth contract: the mechanism chose to skip
 	}
 	if !validMechanism(mech) {
 		c.Quit()
-		return fmt.Errorf("%w: mechanism name %q", ErrInvalidArgument, mech)
+		return nil, fmt.Errorf("%w: mechanism name %q", ErrInvalidArgument, mech)
 	}
 	c.redact = true
 	defer func() { c.redact = false }()
@@ -90,7 +115,7 @@ func (c *Client) Auth(a Auth) error {
 				resp, err = a.Next(challenge, true)
 			}
 			if err != nil {
-				return c.cancelAuth(err)
+				return nil, c.cancelAuth(err)
 			}
 			r, err = c.authRoundTrip(base64.StdEncoding.EncodeToString(resp), "[redacted]")
 		case 235:
@@ -98,15 +123,22 @@ func (c *Client) Auth(a Auth) error {
 			// sees it as it is and may still refuse the outcome.
 			if _, err := a.Next([]byte(r.text()), false); err != nil {
 				c.Quit()
-				return err
+				return nil, err
 			}
-			return nil
+			return nil, nil
 		default:
-			c.Quit()
-			return newError(r.code, r.text())
+			return newError(r.code, r.text()), nil
 		}
 	}
-	return err // the connection failed and is closed
+	return nil, err // the connection failed and is closed
+}
+
+func (c *Client) connState() auth.ConnState {
+	cs := auth.ConnState{RemoteAddr: c.conn.RemoteAddr()}
+	if st, ok := c.TLSConnectionState(); ok {
+		cs.TLS = &st
+	}
+	return cs
 }
 
 func (c *Client) serverInfo() *ServerInfo {

@@ -15,7 +15,7 @@ func parseEHLO(lines []string) (ext map[string]string, mechs []string) {
 	sawAuth := false
 	for _, line := range lines {
 		keyword, param, _ := strings.Cut(line, " ")
-		keyword = strings.ToUpper(keyword)
+		keyword = upperASCII(keyword)
 		if rest, ok := strings.CutPrefix(keyword, "AUTH="); ok {
 			keyword, param = "AUTH", rest+" "+param
 		}
@@ -28,7 +28,7 @@ func parseEHLO(lines []string) (ext map[string]string, mechs []string) {
 		}
 		sawAuth = true
 		for _, m := range strings.Fields(param) {
-			m = strings.ToUpper(m)
+			m = upperASCII(m)
 			if validMechanism(m) && !slices.Contains(mechs, m) {
 				mechs = append(mechs, m)
 			}
@@ -67,4 +67,17 @@ func validMechanism(m string) bool {
 		}
 	}
 	return true
+}
+
+// upperASCII upper-cases ASCII letters only: strings.ToUpper would turn
+// "plaın" (dotless i) into "PLAIN" and "ſ" into "S", letting a server
+// spell a mechanism name with look-alike letters.
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }

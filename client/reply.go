@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on what the client accepts from a server. RFC 5321 §4.5.3.1.5
@@ -103,12 +104,13 @@ func parseReplyLine(line []byte) (code int, more bool, text string, err error) {
 	return code, more, sanitize(line), nil
 }
 
-// sanitize replaces control characters so that reply text cannot move a
-// terminal's cursor or forge lines when it is printed or logged.
+// sanitize replaces control characters (C0, DEL, C1) and invalid UTF-8
+// with '?', so that reply text cannot move a terminal's cursor or forge
+// lines when it is printed or logged.
 func sanitize(b []byte) string {
 	clean := true
 	for _, c := range b {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
+		if c < 0x20 && c != '\t' || c >= 0x7f {
 			clean = false
 			break
 		}
@@ -116,12 +118,14 @@ func sanitize(b []byte) string {
 	if clean {
 		return string(b)
 	}
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
-			c = '?'
+	out := make([]rune, 0, len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && n == 1 {
+			r = '?'
 		}
-		out[i] = c
+		out = append(out, r)
+		b = b[n:]
 	}
 	return string(out)
 }
@@ -149,8 +153,9 @@ func newError(code int, msg string) *Error {
 	return &Error{Code: code, Msg: msg, EnhancedCode: parseEnhancedCode(code, msg)}
 }
 
-// Error returns the text net/textproto would: "550 5.1.1 No such user".
-func (e *Error) Error() string { return fmt.Sprintf("%03d %s", e.Code, e.Msg) }
+// Error returns the text net/textproto's Error of the running Go version
+// would, so that code matching net/smtp's error texts keeps matching.
+func (e *Error) Error() string { return e.Unwrap().Error() }
 
 // Unwrap exposes the error as the *textproto.Error net/smtp would return.
 func (e *Error) Unwrap() error { return &textproto.Error{Code: e.Code, Msg: e.Msg} }
@@ -182,15 +187,11 @@ func parseEnhancedCode(code int, msg string) EnhancedCode {
 	}
 	var ec EnhancedCode
 	for i, p := range parts {
-		// class is one digit, subject and detail at most three.
-		if p == "" || len(p) > 3 || (i == 0 && len(p) != 1) {
+		// class is one digit, subject and detail one to three.
+		if p == "" || len(p) > 3 || (i == 0 && len(p) != 1) || strings.Trim(p, "0123456789") != "" {
 			return EnhancedCode{}
 		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || p[0] == '+' {
-			return EnhancedCode{}
-		}
-		ec[i] = n
+		ec[i], _ = strconv.Atoi(p)
 	}
 	if ec[0] != code/100 || (ec[0] != 2 && ec[0] != 4 && ec[0] != 5) {
 		return EnhancedCode{}
