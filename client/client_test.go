@@ -546,3 +546,57 @@ S: 221 bye`)
 	must(t, c.Quit())
 	s.check(t)
 }
+
+// retryingAuth tries each of its mechanisms in turn while the server
+// refuses with the code it retries on.
+type retryingAuth struct {
+	mechs   []string
+	retryOn int
+	refused []string
+}
+
+func (a *retryingAuth) Start(*ServerInfo) (string, []byte, error) { return a.mechs[0], nil, nil }
+func (a *retryingAuth) Next([]byte, bool) ([]byte, error)         { return nil, nil }
+
+func (a *retryingAuth) Retry(refusal error) bool {
+	a.refused = append(a.refused, refusal.Error())
+	var se *Error
+	if !errors.As(refusal, &se) || se.Code != a.retryOn || len(a.mechs) == 1 {
+		return false
+	}
+	a.mechs = a.mechs[1:]
+	return true
+}
+
+func TestAuthRetrySameConnection(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloPlain+`
+C: AUTH X-ONE
+S: 504 5.5.4 Unrecognized authentication type
+C: AUTH X-TWO
+S: 235 2.7.0 ok
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	a := &retryingAuth{mechs: []string{"X-ONE", "X-TWO"}, retryOn: 504}
+	must(t, c.Auth(a))
+	if len(a.refused) != 1 {
+		t.Errorf("refusals seen: %q", a.refused)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+func TestAuthRetryDeclined(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloPlain+`
+C: AUTH X-ONE
+S: 535 5.7.8 Authentication credentials invalid
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	err := c.Auth(&retryingAuth{mechs: []string{"X-ONE", "X-TWO"}, retryOn: 504})
+	var se *Error
+	if !errors.As(err, &se) || se.Code != 535 {
+		t.Fatalf("Auth = %v, want the 535", err)
+	}
+	s.check(t)
+}
