@@ -229,6 +229,14 @@ func (c *Client) writeLine(timeout time.Duration, line, logAs string) error {
 	return nil
 }
 
+// roundTrip sends a command and reads its reply, whatever the code.
+func (c *Client) roundTrip(timeout time.Duration, line string) (*reply, error) {
+	if err := c.writeLine(timeout, line, line); err != nil {
+		return nil, err
+	}
+	return c.read(timeout)
+}
+
 // read reads one reply, waiting at most timeout.
 func (c *Client) read(timeout time.Duration) (*reply, error) {
 	if err := c.arm(timeout); err != nil {
@@ -244,11 +252,7 @@ func (c *Client) read(timeout time.Duration) (*reply, error) {
 
 // cmd sends a command and reads its reply, which must match expectCode.
 func (c *Client) cmd(expectCode int, line string) (*reply, error) {
-	timeout := c.Timeouts.withDefaults().Command
-	if err := c.writeLine(timeout, line, line); err != nil {
-		return nil, err
-	}
-	r, err := c.read(timeout)
+	r, err := c.roundTrip(c.Timeouts.withDefaults().Command, line)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package client
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -30,17 +29,17 @@ func (c *Client) Data() (io.WriteCloser, error) {
 	if err := r.check(354); err != nil {
 		return nil, err
 	}
-	return &dataWriter{c: c, w: c.Text.W, lineStart: true}, nil
+	return &dataWriter{c: c, w: c.Text.W, enc: newLineEncoder(true)}, nil
 }
 
 // dataWriter encodes message data for DATA (RFC 5321 §4.1.1.4).
 type dataWriter struct {
-	c         *Client
-	w         *bufio.Writer
-	lineStart bool // the next byte starts a line
-	cr        bool // a CR was seen and not yet written
-	closed    bool
-	n         int64 // bytes accepted, for the trace
+	c      *Client
+	w      *bufio.Writer
+	enc    lineEncoder
+	closed   bool
+	n        int64  // bytes accepted, for the trace
+	response string // the text of the final reply
 }
 
 var errWriterClosed = errors.New("smtp: write to closed DATA writer")
@@ -52,61 +51,13 @@ func (d *dataWriter) Write(p []byte) (int, error) {
 	if err := d.c.arm(d.c.Timeouts.withDefaults().DataBlock); err != nil {
 		return 0, err
 	}
-	d.encode(p)
+	d.enc.encode(d.w, p)
 	// bufio.Writer keeps its first error; an empty write returns it.
 	if _, err := d.w.Write(nil); err != nil {
 		return 0, d.c.fail(err)
 	}
 	d.n += int64(len(p))
 	return len(p), nil
-}
-
-// encode works on runs between line-ending bytes rather than byte by byte:
-// IndexByte is vectorised, and most message bytes are in long runs.
-func (d *dataWriter) encode(p []byte) {
-	for len(p) > 0 {
-		if d.cr {
-			d.cr = false
-			d.endLine()
-			if p[0] == '\n' {
-				p = p[1:]
-				continue
-			}
-		}
-		i := bytes.IndexByte(p, '\n')
-		search := p
-		if i >= 0 {
-			search = p[:i]
-		}
-		if j := bytes.IndexByte(search, '\r'); j >= 0 {
-			i = j
-		}
-		run := p
-		if i >= 0 {
-			run = p[:i]
-		}
-		if len(run) > 0 {
-			if d.lineStart && run[0] == '.' {
-				d.w.WriteByte('.')
-			}
-			d.w.Write(run)
-			d.lineStart = false
-		}
-		if i < 0 {
-			return
-		}
-		if p[i] == '\r' {
-			d.cr = true
-		} else {
-			d.endLine()
-		}
-		p = p[i+1:]
-	}
-}
-
-func (d *dataWriter) endLine() {
-	d.w.WriteString("\r\n")
-	d.lineStart = true
 }
 
 // Close ends the data with CRLF "." CRLF and waits for the server's verdict
@@ -121,9 +72,7 @@ func (d *dataWriter) Close() error {
 	if err := c.arm(t.DataBlock); err != nil {
 		return err
 	}
-	if d.cr || !d.lineStart {
-		d.endLine()
-	}
+	d.enc.finish(d.w)
 	d.w.WriteString(".\r\n")
 	c.trace("send", "[message data, "+strconv.FormatInt(d.n, 10)+" bytes]")
 	c.trace("send", ".")
@@ -134,5 +83,6 @@ func (d *dataWriter) Close() error {
 	if err != nil {
 		return err
 	}
+	d.response = r.text()
 	return r.check(250)
 }

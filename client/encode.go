@@ -1,0 +1,82 @@
+package client
+
+import (
+	"bytes"
+	"io"
+)
+
+// lineEncoder turns message data into canonical SMTP form: every line
+// ends in CRLF, a bare CR or a bare LF included (RFC 5321 §2.3.8), and,
+// for DATA, a line starting with "." gets another (§4.5.2). It keeps its
+// state across calls, so the input may be split anywhere.
+type lineEncoder struct {
+	dotStuff  bool
+	lineStart bool // the next byte starts a line
+	cr        bool // a CR was seen and not yet written
+}
+
+func newLineEncoder(dotStuff bool) lineEncoder {
+	return lineEncoder{dotStuff: dotStuff, lineStart: true}
+}
+
+type byteWriter interface {
+	io.Writer
+	io.ByteWriter
+	io.StringWriter
+}
+
+// encode works on runs between line-ending bytes rather than byte by byte:
+// IndexByte is vectorised, and most message bytes are in long runs.
+func (e *lineEncoder) encode(w byteWriter, p []byte) {
+	for len(p) > 0 {
+		if e.cr {
+			e.cr = false
+			e.endLine(w)
+			if p[0] == '\n' {
+				p = p[1:]
+				continue
+			}
+		}
+		i := bytes.IndexByte(p, '\n')
+		search := p
+		if i >= 0 {
+			search = p[:i]
+		}
+		if j := bytes.IndexByte(search, '\r'); j >= 0 {
+			i = j
+		}
+		run := p
+		if i >= 0 {
+			run = p[:i]
+		}
+		if len(run) > 0 {
+			if e.dotStuff && e.lineStart && run[0] == '.' {
+				w.WriteByte('.')
+			}
+			w.Write(run)
+			e.lineStart = false
+		}
+		if i < 0 {
+			return
+		}
+		if p[i] == '\r' {
+			e.cr = true
+		} else {
+			e.endLine(w)
+		}
+		p = p[i+1:]
+	}
+}
+
+// finish ends the last line, if the input left one open.
+func (e *lineEncoder) finish(w byteWriter) {
+	if e.cr || !e.lineStart {
+		e.cr = false
+		e.endLine(w)
+	}
+}
+
+func (e *lineEncoder) endLine(w byteWriter) {
+	w.WriteString("\r\n")
+	e.lineStart = true
+}

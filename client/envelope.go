@@ -1,0 +1,195 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Errors of Send and SendBatch callers can branch on with errors.Is.
+var (
+	// ErrNotSupported reports an envelope that needs an extension the
+	// server does not offer (SMTPUTF8, DSN, REQUIRETLS). Nothing was sent.
+	ErrNotSupported = errors.New("smtp: not supported by the server")
+
+	// ErrMessageTooLarge reports a message larger than the server's SIZE
+	// limit (RFC 1870). Nothing was sent.
+	ErrMessageTooLarge = errors.New("smtp: message exceeds the server's SIZE limit")
+
+	// ErrRecipientsRefused reports that the server refused some or all
+	// recipients; the Result says which, and who got the message.
+	ErrRecipientsRefused = errors.New("smtp: recipients refused")
+)
+
+// Envelope is one message's SMTP envelope and its delivery options.
+type Envelope struct {
+	From string
+	To   []string
+
+	// Size is the message size in octets, if known before sending. Zero
+	// means unknown, unless the body has a Len method (bytes.Reader,
+	// strings.Reader, bytes.Buffer). A known size is announced with SIZE
+	// (RFC 1870) and refused before sending if over the server's limit.
+	Size int64
+
+	// RequireTLS asks every server on the way to use TLS (RFC 8689). It
+	// needs a verified TLS connection and the REQUIRETLS extension.
+	RequireTLS bool
+
+	// DSN asks for delivery status notifications (RFC 3461); nil leaves
+	// them to the server's defaults.
+	DSN *DSN
+}
+
+// DSN holds the delivery status notification parameters of RFC 3461.
+type DSN struct {
+	Return     string   // RET: "FULL" or "HDRS", or "" for the server's choice
+	EnvelopeID string   // ENVID, sent xtext-encoded
+	Notify     []string // NOTIFY for every recipient: "NEVER", or any of "SUCCESS", "FAILURE", "DELAY"
+}
+
+// Result says what became of a message.
+type Result struct {
+	Accepted []string           // recipients the server accepted
+	Refused  []RefusedRecipient // recipients it refused, in order
+	Response string             // the server's reply to the message, often with a queue ID
+}
+
+// RefusedRecipient is a recipient the server refused, with its reply.
+type RefusedRecipient struct {
+	Addr string
+	Err  *Error
+}
+
+// transaction is an Envelope checked against the server and turned into
+// command lines.
+type transaction struct {
+	mail  string
+	to    []string
+	rcpts []string // RCPT lines, parallel to to
+	size  int64    // -1 if unknown
+}
+
+// prepare validates env against the server's extensions before anything
+// is written, so that a refusal here costs nothing.
+func (c *Client) prepare(env *Envelope, body io.Reader) (*transaction, error) {
+	if err := validateAddress(env.From, true); err != nil {
+		return nil, err
+	}
+	if len(env.To) == 0 {
+		return nil, fmt.Errorf("%w: no recipients", ErrInvalidArgument)
+	}
+	utf8 := !isASCII(env.From)
+	for _, rcpt := range env.To {
+		if err := validateAddress(rcpt, false); err != nil {
+			return nil, err
+		}
+		utf8 = utf8 || !isASCII(rcpt)
+	}
+	tx := &transaction{to: env.To, size: env.Size}
+	if tx.size <= 0 {
+		tx.size = -1
+		if l, ok := body.(interface{ Len() int }); ok {
+			tx.size = int64(l.Len())
+		}
+	}
+	var mail strings.Builder
+	mail.WriteString("MAIL FROM:<" + env.From + ">")
+	if c.has("8BITMIME") {
+		mail.WriteString(" BODY=8BITMIME")
+	}
+	if limit, ok := c.ext["SIZE"]; ok && tx.size >= 0 {
+		// RFC 1870 §6: 0 or no number means no fixed limit.
+		if n, err := strconv.ParseInt(limit, 10, 64); err == nil && n > 0 && tx.size > n {
+			return nil, fmt.Errorf("%w: %d octets, limit %d", ErrMessageTooLarge, tx.size, n)
+		}
+		mail.WriteString(" SIZE=" + strconv.FormatInt(tx.size, 10))
+	}
+	if utf8 {
+		// RFC 6531 §3.4: only when the envelope needs it.
+		if !c.has("SMTPUTF8") {
+			return nil, fmt.Errorf("%w: the envelope is not ASCII and needs SMTPUTF8", ErrNotSupported)
+		}
+		mail.WriteString(" SMTPUTF8")
+	}
+	if env.RequireTLS {
+		// RFC 8689 §4.1: only over TLS the client has verified.
+		if !c.verifiedTLS() || !c.has("REQUIRETLS") {
+			return nil, fmt.Errorf("%w: REQUIRETLS needs verified TLS and the server's REQUIRETLS", ErrNotSupported)
+		}
+		mail.WriteString(" REQUIRETLS")
+	}
+	var notify string
+	if d := env.DSN; d != nil {
+		if !c.has("DSN") {
+			return nil, fmt.Errorf("%w: DSN", ErrNotSupported)
+		}
+		var err error
+		if notify, err = dsnParams(d, &mail); err != nil {
+			return nil, err
+		}
+	}
+	tx.mail = mail.String()
+	for _, rcpt := range env.To {
+		line := "RCPT TO:<" + rcpt + ">" + notify
+		if env.DSN != nil && isASCII(rcpt) {
+			line += " ORCPT=rfc822;" + xtext(rcpt) // RFC 3461 §4.2
+		}
+		tx.rcpts = append(tx.rcpts, line)
+	}
+	return tx, nil
+}
+
+// dsnParams adds RET and ENVID (RFC 3461 §4.3, §4.4) to mail and returns
+// the NOTIFY parameter (§4.1) for the RCPT lines.
+func dsnParams(d *DSN, mail *strings.Builder) (notify string, err error) {
+	switch ret := strings.ToUpper(d.Return); ret {
+	case "":
+	case "FULL", "HDRS":
+		mail.WriteString(" RET=" + ret)
+	default:
+		return "", fmt.Errorf("%w: DSN return %q", ErrInvalidArgument, d.Return)
+	}
+	if d.EnvelopeID != "" {
+		if len(d.EnvelopeID) > 100 || !isASCII(d.EnvelopeID) {
+			return "", fmt.Errorf("%w: DSN envelope ID must be at most 100 ASCII characters", ErrInvalidArgument)
+		}
+		mail.WriteString(" ENVID=" + xtext(d.EnvelopeID))
+	}
+	if len(d.Notify) == 0 {
+		return "", nil
+	}
+	values := make([]string, len(d.Notify))
+	for i, n := range d.Notify {
+		values[i] = strings.ToUpper(n)
+		if !slices.Contains([]string{"NEVER", "SUCCESS", "FAILURE", "DELAY"}, values[i]) {
+			return "", fmt.Errorf("%w: DSN notify %q", ErrInvalidArgument, n)
+		}
+	}
+	if slices.Contains(values, "NEVER") && len(values) > 1 {
+		return "", fmt.Errorf("%w: DSN notify NEVER excludes the others", ErrInvalidArgument)
+	}
+	return " NOTIFY=" + strings.Join(values, ","), nil
+}
+
+// xtext encodes s as RFC 3461 §4: printable ASCII but "+" and "=" as is,
+// everything else as "+" and two upper-case hex digits.
+func xtext(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '!' && c <= '~' && c != '+' && c != '=' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "+%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func (c *Client) has(ext string) bool {
+	_, ok := c.ext[ext]
+	return ok
+}

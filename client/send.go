@@ -1,0 +1,314 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// maxChunk bounds the message data held in memory at once: BDAT sends the
+// message in chunks of at most this many octets before encoding.
+const maxChunk = 1 << 20
+
+// SendMail sends one message on the open connection: MAIL, RCPT for each
+// address in to, then the body read from r. It returns an error wrapping
+// ErrRecipientsRefused if any recipient was refused, even when the message
+// went to the others; use Send to learn which.
+func (c *Client) SendMail(from string, to []string, r io.Reader) error {
+	_, err := c.Send(context.Background(), &Envelope{From: from, To: to}, r)
+	return err
+}
+
+// Send sends one message on the open connection, bounded by ctx.
+//
+// When the server offers PIPELINING (RFC 2920) the commands go in one
+// flight and their replies are read after: with CHUNKING (RFC 3030) and a
+// message that fits one chunk, MAIL, every RCPT and "BDAT n LAST" with the
+// message cost one round trip. Without PIPELINING it goes command by
+// command. The body is streamed: DATA never holds it, BDAT holds one chunk.
+//
+// The Result lists accepted and refused recipients. The error is nil only
+// if every recipient was accepted and the server took the message.
+func (c *Client) Send(ctx context.Context, env *Envelope, body io.Reader) (*Result, error) {
+	if err := c.hello(); err != nil {
+		return nil, err
+	}
+	tx, err := c.prepare(env, body)
+	if err != nil {
+		return nil, err
+	}
+	defer c.bind(ctx)()
+	var res *Result
+	if c.has("PIPELINING") {
+		res, err = c.sendPipelined(tx, body)
+	} else {
+		res, err = c.sendLockStep(tx, body)
+	}
+	if err == nil && len(res.Refused) > 0 {
+		err = fmt.Errorf("%w: %d of %d, first %s: %w", ErrRecipientsRefused, len(res.Refused), len(tx.to), res.Refused[0].Addr, res.Refused[0].Err)
+	}
+	return res, err
+}
+
+// sendLockStep waits for each reply before the next command, so it can
+// stop early: no RCPT after a refused MAIL, no data without a recipient.
+func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) {
+	if _, err := c.cmd(250, tx.mail); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for i, line := range tx.rcpts {
+		_, err := c.cmd(25, line)
+		if err := res.record(tx.to[i], err); err != nil {
+			return res, err
+		}
+	}
+	if len(res.Accepted) == 0 {
+		return res, c.abandon(res)
+	}
+	if c.has("CHUNKING") {
+		return res, c.sendChunks(res, body, tx.size)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return res, err
+	}
+	return res, c.finishData(res, w.(*dataWriter), body)
+}
+
+// sendPipelined writes the whole transaction before reading a reply. A
+// message that fits one chunk travels with its commands; a larger one
+// waits for the RCPT replies, so that nothing is sent for nobody.
+func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error) {
+	chunking := c.has("CHUNKING")
+	var ch chunker
+	if chunking {
+		// Read before writing anything: a body that fails to read then
+		// costs nothing on the wire.
+		if err := ch.fill(body, tx.size); err != nil {
+			return nil, err
+		}
+	}
+	t := c.Timeouts.withDefaults()
+	if err := c.arm(t.Command); err != nil {
+		return nil, err
+	}
+	c.queue(tx.mail)
+	for _, line := range tx.rcpts {
+		c.queue(line)
+	}
+	withData := chunking && ch.last
+	switch {
+	case withData:
+		c.queueChunk(&ch)
+	case !chunking:
+		c.queue("DATA")
+	}
+	if err := c.Text.W.Flush(); err != nil {
+		return nil, c.fail(err)
+	}
+
+	// Every command sent has a reply to read, whatever the earlier ones said.
+	mailReply, err := c.read(t.Command)
+	if err != nil {
+		return nil, err
+	}
+	mailErr := mailReply.check(250)
+	res := &Result{}
+	for _, rcpt := range tx.to {
+		r, err := c.read(t.Command)
+		if err != nil {
+			return res, err
+		}
+		if mailErr == nil {
+			if err := res.record(rcpt, r.check(25)); err != nil {
+				return res, err
+			}
+		}
+	}
+	switch {
+	case withData:
+		r, err := c.read(t.DataEnd)
+		if err != nil {
+			return res, err
+		}
+		if mailErr != nil {
+			return nil, mailErr
+		}
+		if len(res.Accepted) == 0 {
+			return res, c.abandon(res)
+		}
+		return res, res.finish(r)
+	case chunking:
+		if mailErr != nil {
+			return nil, mailErr
+		}
+		if len(res.Accepted) == 0 {
+			return res, c.abandon(res)
+		}
+		return res, c.sendChunks(res, io.MultiReader(bytes.NewReader(ch.raw), body), -1)
+	}
+	r, err := c.read(t.DataStart)
+	if err != nil {
+		return res, err
+	}
+	if r.code == 354 && (mailErr != nil || len(res.Accepted) == 0) {
+		// RFC 2920 §3.1: a 354 with no valid recipient still needs "."
+		if _, err := c.roundTrip(t.DataEnd, "."); err != nil {
+			return res, err
+		}
+	}
+	if mailErr != nil {
+		return nil, mailErr
+	}
+	if len(res.Accepted) == 0 {
+		return res, c.abandon(res)
+	}
+	if err := r.check(354); err != nil {
+		return res, err
+	}
+	return res, c.finishData(res, &dataWriter{c: c, w: c.Text.W, enc: newLineEncoder(true)}, body)
+}
+
+// record files a RCPT reply; only a failure of the connection is returned.
+func (res *Result) record(rcpt string, err error) error {
+	var serr *Error
+	switch {
+	case err == nil:
+		res.Accepted = append(res.Accepted, rcpt)
+	case errors.As(err, &serr):
+		res.Refused = append(res.Refused, RefusedRecipient{Addr: rcpt, Err: serr})
+	default:
+		return err
+	}
+	return nil
+}
+
+// finish reads the verdict on the message.
+func (res *Result) finish(r *reply) error {
+	if err := r.check(250); err != nil {
+		return err
+	}
+	res.Response = r.text()
+	return nil
+}
+
+// abandon ends a transaction no recipient was accepted for: RSET, so that
+// the next MAIL starts clean on servers that keep the sender.
+func (c *Client) abandon(res *Result) error {
+	if _, err := c.cmd(250, "RSET"); err != nil {
+		var serr *Error
+		if !errors.As(err, &serr) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: all %d, first %s: %w", ErrRecipientsRefused, len(res.Refused), res.Refused[0].Addr, res.Refused[0].Err)
+}
+
+func (c *Client) finishData(res *Result, w *dataWriter, body io.Reader) error {
+	if _, err := io.Copy(w, body); err != nil {
+		return err
+	}
+	// Close reads the verdict; keep its text for the Result.
+	if err := w.Close(); err != nil {
+		return err
+	}
+	res.Response = w.response
+	return nil
+}
+
+// queue writes a command line to the buffer without flushing it.
+func (c *Client) queue(line string) {
+	c.trace("send", line)
+	c.Text.W.WriteString(line)
+	c.Text.W.WriteString("\r\n")
+}
+
+// chunker reads a message into bounded chunks, encoded for BDAT.
+type chunker struct {
+	raw  []byte // the last read, before encoding
+	out  bytes.Buffer
+	enc  lineEncoder
+	last bool
+}
+
+// fill reads the next chunk of at most maxChunk octets; size, if known,
+// lets a small message be read in one go with the end detected.
+func (ch *chunker) fill(body io.Reader, size int64) error {
+	if ch.raw == nil {
+		n := int64(maxChunk)
+		if size >= 0 && size < n {
+			n = size + 1 // one more, to see the end in the same read
+		}
+		ch.raw = make([]byte, n)
+		ch.enc = newLineEncoder(false)
+	}
+	n, err := io.ReadFull(body, ch.raw[:cap(ch.raw)])
+	ch.raw = ch.raw[:n]
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		ch.last = true
+	default:
+		return fmt.Errorf("smtp: reading the message: %w", err)
+	}
+	ch.out.Reset()
+	ch.enc.encode(&ch.out, ch.raw)
+	if ch.last {
+		ch.enc.finish(&ch.out)
+	}
+	return nil
+}
+
+// queueChunk writes one BDAT command (RFC 3030 §2) and its data.
+func (c *Client) queueChunk(ch *chunker) {
+	line := "BDAT " + strconv.Itoa(ch.out.Len())
+	if ch.last {
+		line += " LAST"
+	}
+	c.queue(line)
+	c.trace("send", "[message data, "+strconv.Itoa(ch.out.Len())+" bytes]")
+	c.Text.W.Write(ch.out.Bytes())
+}
+
+// sendChunks sends body, of size octets if known, in BDAT chunks,
+// pipelined when the server allows, and reads the replies: one per chunk,
+// the last one the verdict.
+func (c *Client) sendChunks(res *Result, body io.Reader, size int64) error {
+	t := c.Timeouts.withDefaults()
+	pipelined := c.has("PIPELINING")
+	var ch chunker
+	sent := 0
+	for !ch.last {
+		if err := ch.fill(body, size); err != nil {
+			c.fail(err) // the server waits for data that will not come
+			return err
+		}
+		if err := c.arm(t.DataBlock); err != nil {
+			return err
+		}
+		c.queueChunk(&ch)
+		if err := c.Text.W.Flush(); err != nil {
+			return c.fail(err)
+		}
+		sent++
+		if !pipelined || ch.last {
+			for ; sent > 0; sent-- {
+				r, err := c.read(t.DataEnd)
+				if err != nil {
+					return err
+				}
+				if sent == 1 && ch.last {
+					return res.finish(r)
+				}
+				if err := r.check(250); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	smtp "github.com/smtpauth/smtpauth/client"
+	"github.com/smtpauth/smtpauth/smtptest"
+)
+
+// TestSendLargeMessage sends, over go-smtp's PIPELINING and CHUNKING, a
+// message of several chunks whose line endings and leading dots need
+// care, and checks what the server stored.
+func TestSendLargeMessage(t *testing.T) {
+	srv := smtptest.NewServer()
+	defer srv.Close()
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	var raw, want bytes.Buffer
+	for i := 0; raw.Len() < 3<<20; i++ {
+		line := strings.Repeat("ab.", i%400)
+		raw.WriteString(".") // a leading dot: BDAT must not stuff it
+		raw.WriteString(line)
+		want.WriteString("." + line + "\r\n")
+		if i%3 == 0 {
+			raw.WriteString("\n") // bare LF, sent as CRLF
+		} else {
+			raw.WriteString("\r\n")
+		}
+	}
+	// An unknown size (no Len method) takes the chunked path.
+	res, err := c.Send(context.Background(), &smtp.Envelope{From: "a@example.org", To: []string{"b@example.net"}}, io.MultiReader(&raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Accepted) != 1 || res.Response == "" {
+		t.Errorf("Result = %+v", res)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || !bytes.Equal(msgs[0].Data, want.Bytes()) {
+		t.Fatalf("server stored %d messages; data equal: %v (len %d, want %d)", len(msgs), len(msgs) == 1 && bytes.Equal(msgs[0].Data, want.Bytes()), len(msgs[0].Data), want.Len())
+	}
+	// 3 MiB in chunks of at most 1 MiB before encoding.
+	if n := strings.Count(srv.Transcript(), "BDAT "); n != 4 {
+		t.Errorf("transcript shows %d BDAT commands, want 4", n)
+	}
+}

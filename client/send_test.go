@@ -1,0 +1,229 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+const ehloFast = `C: EHLO localhost
+S: 250-mx.example.com
+S: 250-PIPELINING
+S: 250-CHUNKING
+S: 250-8BITMIME
+S: 250-SIZE 1000
+S: 250-DSN
+S: 250 SMTPUTF8`
+
+// TestSendOneFlight: with PIPELINING and CHUNKING, the whole transaction
+// is written before the server says anything: the script server reads
+// every line before it sends the first reply.
+func TestSendOneFlight(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloFast+`
+C: MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=14
+C: RCPT TO:<b@example.net>
+C: RCPT TO:<c@example.net>
+C: BDAT 18 LAST
+C: Subject: x
+C: 
+C: hi
+S: 250 2.1.0 ok
+S: 250 2.1.5 ok
+S: 550 5.1.1 no such user
+S: 250 2.0.0 queued as 42
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	res, err := c.Send(context.Background(), &Envelope{From: "a@example.org", To: []string{"b@example.net", "c@example.net"}},
+		strings.NewReader("Subject: x\n\nhi"))
+	if !errors.Is(err, ErrRecipientsRefused) {
+		t.Fatalf("Send = %v, want ErrRecipientsRefused", err)
+	}
+	if len(res.Accepted) != 1 || res.Accepted[0] != "b@example.net" || len(res.Refused) != 1 ||
+		res.Refused[0].Addr != "c@example.net" || res.Refused[0].Err.Code != 550 || res.Response != "2.0.0 queued as 42" {
+		t.Errorf("Result = %+v", res)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+func TestSendPipelinedData(t *testing.T) {
+	s := newScriptServer(t, greet+`
+C: EHLO localhost
+S: 250-mx.example.com
+S: 250 PIPELINING
+C: MAIL FROM:<a@example.org>
+C: RCPT TO:<b@example.net>
+C: DATA
+S: 250 ok
+S: 250 ok
+S: 354 go
+C: ..dot
+C: .
+S: 250 queued
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	must(t, c.SendMail("a@example.org", []string{"b@example.net"}, strings.NewReader(".dot\r\n")))
+	must(t, c.Quit())
+	s.check(t)
+}
+
+// TestSendAllRefused: no recipient, no message; RSET clears the sender.
+func TestSendAllRefused(t *testing.T) {
+	s := newScriptServer(t, greet+`
+C: EHLO localhost
+S: 250-mx.example.com
+S: 250 PIPELINING
+C: MAIL FROM:<a@example.org>
+C: RCPT TO:<b@example.net>
+C: DATA
+S: 250 ok
+S: 550 5.1.1 no
+S: 554 5.5.1 no valid recipients
+C: RSET
+S: 250 ok
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	res, err := c.Send(context.Background(), &Envelope{From: "a@example.org", To: []string{"b@example.net"}}, strings.NewReader("x"))
+	if !errors.Is(err, ErrRecipientsRefused) || len(res.Refused) != 1 || len(res.Accepted) != 0 {
+		t.Fatalf("Send = %+v, %v", res, err)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+// TestSend354WithoutRecipients: a server that answers DATA with 354 after
+// refusing every recipient gets an empty message, never the body.
+func TestSend354WithoutRecipients(t *testing.T) {
+	s := newScriptServer(t, greet+`
+C: EHLO localhost
+S: 250-mx.example.com
+S: 250 PIPELINING
+C: MAIL FROM:<a@example.org>
+C: RCPT TO:<b@example.net>
+C: DATA
+S: 250 ok
+S: 550 5.1.1 no
+S: 354 go ahead anyway
+C: .
+S: 554 no recipients
+C: RSET
+S: 250 ok
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	if err := c.SendMail("a@example.org", []string{"b@example.net"}, strings.NewReader("secret body")); !errors.Is(err, ErrRecipientsRefused) {
+		t.Fatalf("SendMail = %v", err)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+func TestSendMailRefused(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloFast+`
+C: MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=3
+C: RCPT TO:<b@example.net>
+C: BDAT 5 LAST
+C: abc
+S: 451 4.3.0 try later
+S: 503 5.5.1 need MAIL
+S: 503 5.5.1 need MAIL
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	_, err := c.Send(context.Background(), &Envelope{From: "a@example.org", To: []string{"b@example.net"}}, strings.NewReader("abc"))
+	var se *Error
+	if !errors.As(err, &se) || se.Code != 451 || !se.Temporary() {
+		t.Fatalf("Send = %v, want the 451", err)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+// TestSendLockStepChunking: CHUNKING without PIPELINING waits for each
+// reply, and stops at the first refusal of MAIL.
+func TestSendLockStepChunking(t *testing.T) {
+	s := newScriptServer(t, greet+`
+C: EHLO localhost
+S: 250-mx.example.com
+S: 250 CHUNKING
+C: MAIL FROM:<a@example.org>
+S: 250 ok
+C: RCPT TO:<b@example.net>
+S: 250 ok
+C: BDAT 4 LAST
+C: hi
+S: 250 queued
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	must(t, c.SendMail("a@example.org", []string{"b@example.net"}, strings.NewReader("hi")))
+	must(t, c.Quit())
+	s.check(t)
+}
+
+func TestSendRefusedBeforeWriting(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloFast+`
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	for _, tc := range []struct {
+		name string
+		env  Envelope
+		body string
+		want error
+	}{
+		{"over SIZE", Envelope{From: "a@b", To: []string{"c@d"}}, strings.Repeat("x", 1001), ErrMessageTooLarge},
+		{"declared over SIZE", Envelope{From: "a@b", To: []string{"c@d"}, Size: 5000}, "x", ErrMessageTooLarge},
+		{"REQUIRETLS without TLS", Envelope{From: "a@b", To: []string{"c@d"}, RequireTLS: true}, "x", ErrNotSupported},
+		{"no recipients", Envelope{From: "a@b"}, "x", ErrInvalidArgument},
+		{"smuggled parameter", Envelope{From: "a@b", To: []string{"c@d> NOTIFY=NEVER"}}, "x", ErrInvalidArgument},
+		{"bad DSN return", Envelope{From: "a@b", To: []string{"c@d"}, DSN: &DSN{Return: "ALL"}}, "x", ErrInvalidArgument},
+		{"NEVER with others", Envelope{From: "a@b", To: []string{"c@d"}, DSN: &DSN{Notify: []string{"never", "delay"}}}, "x", ErrInvalidArgument},
+	} {
+		if _, err := c.Send(context.Background(), &tc.env, strings.NewReader(tc.body)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Send = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+func TestSendUTF8NotOffered(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloPlain+`
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	if err := c.SendMail("jörg@example.org", []string{"b@example.net"}, strings.NewReader("x")); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("SendMail = %v, want ErrNotSupported", err)
+	}
+	must(t, c.Quit())
+	s.check(t)
+}
+
+// TestSendParameters: SMTPUTF8 only when the envelope needs it, and the
+// DSN parameters xtext-encoded (RFC 3461 §4).
+func TestSendParameters(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloFast+`
+C: MAIL FROM:<jörg@example.org> BODY=8BITMIME SIZE=1 SMTPUTF8 RET=HDRS ENVID=id+2B1+3Dx
+C: RCPT TO:<b+x@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+2Bx@example.net
+C: RCPT TO:<ü@example.net> NOTIFY=SUCCESS,FAILURE
+C: BDAT 3 LAST
+C: x
+S: 250 ok
+S: 250 ok
+S: 250 ok
+S: 250 queued
+C: QUIT
+S: 221 bye`)
+	c := s.dial(t, "mx.example.com")
+	env := &Envelope{From: "jörg@example.org", To: []string{"b+x@example.net", "ü@example.net"},
+		DSN: &DSN{Return: "hdrs", EnvelopeID: "id+1=x", Notify: []string{"success", "FAILURE"}}}
+	_, err := c.Send(context.Background(), env, strings.NewReader("x"))
+	must(t, err)
+	must(t, c.Quit())
+	s.check(t)
+}
