@@ -34,9 +34,9 @@ func (c *Client) Data() (io.WriteCloser, error) {
 
 // dataWriter encodes message data for DATA (RFC 5321 §4.1.1.4).
 type dataWriter struct {
-	c      *Client
-	w      *bufio.Writer
-	enc    lineEncoder
+	c        *Client
+	w        *bufio.Writer
+	enc      lineEncoder
 	closed   bool
 	n        int64  // bytes accepted, for the trace
 	response string // the text of the final reply
