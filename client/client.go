@@ -77,6 +77,7 @@ type Client struct {
 	auth       []string          // advertised mechanisms, upper case
 	redact     bool              // inside an AUTH exchange
 	broken     error             // set when the stream is out of step
+	chunk      chunker           // reused across messages: fewer allocations
 
 	mu       sync.Mutex // guards the fields below against context.AfterFunc
 	deadline time.Time  // from SetDeadline

@@ -40,6 +40,7 @@ func trustingConfig() *tls.Config {
 //	C: text   the client must send exactly text CRLF next
 //	TLS       the server starts TLS with the test certificate
 //	HANG      the server stops answering until the client goes away
+//	CLOSE     the server closes the connection and ends the script
 //
 // After the last line the server reads until the client closes, so any byte
 // the client sends beyond the script is caught.
@@ -115,6 +116,9 @@ func (s *scriptServer) serve(script []string) {
 			conn, br = tc, bufio.NewReader(tc)
 		case line == "HANG":
 			flush()
+		case line == "CLOSE":
+			flush()
+			return
 		default:
 			panic("bad script line: " + line)
 		}

@@ -36,21 +36,33 @@ func (c *Client) Send(ctx context.Context, env *Envelope, body io.Reader) (*Resu
 	if err := c.hello(); err != nil {
 		return nil, err
 	}
+	defer c.bind(ctx)()
+	return c.send(env, body)
+}
+
+func (c *Client) send(env *Envelope, body io.Reader) (*Result, error) {
 	tx, err := c.prepare(env, body)
 	if err != nil {
 		return nil, err
 	}
-	defer c.bind(ctx)()
 	var res *Result
 	if c.has("PIPELINING") {
 		res, err = c.sendPipelined(tx, body)
 	} else {
 		res, err = c.sendLockStep(tx, body)
 	}
-	if err == nil && len(res.Refused) > 0 {
-		err = fmt.Errorf("%w: %d of %d, first %s: %w", ErrRecipientsRefused, len(res.Refused), len(tx.to), res.Refused[0].Addr, res.Refused[0].Err)
+	if err == nil {
+		err = res.partial()
 	}
 	return res, err
+}
+
+// partial reports the recipients refused when the message went to others.
+func (res *Result) partial() error {
+	if len(res.Refused) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d of %d, first %s: %w", ErrRecipientsRefused, len(res.Refused), len(res.Refused)+len(res.Accepted), res.Refused[0].Addr, res.Refused[0].Err)
 }
 
 // sendLockStep waits for each reply before the next command, so it can
@@ -84,10 +96,11 @@ func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) 
 // waits for the RCPT replies, so that nothing is sent for nobody.
 func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error) {
 	chunking := c.has("CHUNKING")
-	var ch chunker
+	ch := &c.chunk
 	if chunking {
 		// Read before writing anything: a body that fails to read then
 		// costs nothing on the wire.
+		ch.begin()
 		if err := ch.fill(body, tx.size); err != nil {
 			return nil, err
 		}
@@ -103,7 +116,7 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 	withData := chunking && ch.last
 	switch {
 	case withData:
-		c.queueChunk(&ch)
+		c.queueChunk(ch)
 	case !chunking:
 		c.queue("DATA")
 	}
@@ -111,13 +124,15 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 		return nil, c.fail(err)
 	}
 
-	// Every command sent has a reply to read, whatever the earlier ones said.
+	// Every command sent has a reply to read, whatever the earlier ones
+	// said. From here on a Result, even empty, tells the caller that the
+	// commands (and maybe the message) went out.
+	res := &Result{}
 	mailReply, err := c.read(t.Command)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	mailErr := mailReply.check(250)
-	res := &Result{}
 	for _, rcpt := range tx.to {
 		r, err := c.read(t.Command)
 		if err != nil {
@@ -205,6 +220,10 @@ func (c *Client) abandon(res *Result) error {
 			return err
 		}
 	}
+	return res.allRefused()
+}
+
+func (res *Result) allRefused() error {
 	return fmt.Errorf("%w: all %d, first %s: %w", ErrRecipientsRefused, len(res.Refused), res.Refused[0].Addr, res.Refused[0].Err)
 }
 
@@ -235,18 +254,23 @@ type chunker struct {
 	last bool
 }
 
+// begin prepares ch for a new message.
+func (ch *chunker) begin() {
+	ch.enc = newLineEncoder(false)
+	ch.last = false
+}
+
 // fill reads the next chunk of at most maxChunk octets; size, if known,
-// lets a small message be read in one go with the end detected.
+// lets a small message be read in one go with its end detected.
 func (ch *chunker) fill(body io.Reader, size int64) error {
-	if ch.raw == nil {
-		n := int64(maxChunk)
-		if size >= 0 && size < n {
-			n = size + 1 // one more, to see the end in the same read
-		}
-		ch.raw = make([]byte, n)
-		ch.enc = newLineEncoder(false)
+	n := maxChunk
+	if size >= 0 && size < maxChunk {
+		n = int(size) + 1 // one more, to see the end in the same read
 	}
-	n, err := io.ReadFull(body, ch.raw[:cap(ch.raw)])
+	if cap(ch.raw) < n {
+		ch.raw = make([]byte, n)
+	}
+	n, err := io.ReadFull(body, ch.raw[:n])
 	ch.raw = ch.raw[:n]
 	switch err {
 	case nil:
@@ -280,7 +304,8 @@ func (c *Client) queueChunk(ch *chunker) {
 func (c *Client) sendChunks(res *Result, body io.Reader, size int64) error {
 	t := c.Timeouts.withDefaults()
 	pipelined := c.has("PIPELINING")
-	var ch chunker
+	var ch chunker // not c.chunk: body may be reading from it
+	ch.begin()
 	sent := 0
 	for !ch.last {
 		if err := ch.fill(body, size); err != nil {
