@@ -80,7 +80,7 @@ func (c *Client) Auth(a Auth) error {
 // the connection is closed.
 func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 	if ca, ok := a.(auth.ConnStateAuth); ok {
-		ca.SetConnState(c.connState())
+		ca.SetConnState(c.ConnState())
 	}
 	mech, resp, err := a.Start(c.serverInfo())
 	if err != nil {
@@ -133,7 +133,17 @@ func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 	return nil, err // the connection failed and is closed
 }
 
-func (c *Client) connState() auth.ConnState {
+// ServerInfo returns what a mechanism would be told about the server now:
+// its name, whether the connection is TLS verified for that name, and the
+// advertised mechanisms. It sends EHLO first if nothing was sent yet.
+func (c *Client) ServerInfo() *ServerInfo {
+	c.hello()
+	return c.serverInfo()
+}
+
+// ConnState returns what an auth.ConnStateAuth would be told: the TLS
+// state and the server's socket address.
+func (c *Client) ConnState() auth.ConnState {
 	cs := auth.ConnState{RemoteAddr: c.conn.RemoteAddr()}
 	if st, ok := c.TLSConnectionState(); ok {
 		cs.TLS = &st
