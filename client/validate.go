@@ -7,7 +7,8 @@ const maxPath = 256
 
 // validateAddress refuses anything that could end the command line or add
 // parameters: control characters (CR, LF, NUL, ...), angle brackets, and
-// spaces outside a quoted local part. net/smtp checks only CR and LF, so
+// spaces or quotes outside a quoted local part (RFC 5321 §4.1.2: only the
+// local part may be a quoted string). net/smtp checks only CR and LF, so
 // "a@b> ORCPT=..." smuggles a parameter through it. empty allows the null
 // reverse-path "<>".
 func validateAddress(addr string, empty bool) error {
@@ -20,28 +21,41 @@ func validateAddress(addr string, empty bool) error {
 	if len(addr)+2 > maxPath {
 		return fmt.Errorf("%w: address longer than %d octets", ErrInvalidArgument, maxPath-2)
 	}
-	quoted, escaped := false, false
+	rest := addr
+	if addr[0] == '"' {
+		end := closingQuote(addr)
+		if end < 0 || end+1 >= len(addr) || addr[end+1] != '@' {
+			return fmt.Errorf("%w: address %q: a quoted local part must be closed and followed by '@'", ErrInvalidArgument, addr)
+		}
+		rest = addr[end+1:]
+	}
 	for i := 0; i < len(addr); i++ {
 		b := addr[i]
+		inQuotes := i < len(addr)-len(rest)
 		switch {
 		case b < 0x20 || b == 0x7f:
 			return fmt.Errorf("%w: address %q contains a control character", ErrInvalidArgument, addr)
 		case b == '<' || b == '>':
 			return fmt.Errorf("%w: address %q contains an angle bracket", ErrInvalidArgument, addr)
-		case escaped:
-			escaped = false
-		case quoted && b == '\\':
-			escaped = true
-		case b == '"':
-			quoted = !quoted
-		case b == ' ' && !quoted:
-			return fmt.Errorf("%w: address %q contains a space outside quotes", ErrInvalidArgument, addr)
+		case !inQuotes && (b == ' ' || b == '"'):
+			return fmt.Errorf("%w: address %q contains %q outside a quoted local part", ErrInvalidArgument, addr, b)
 		}
 	}
-	if quoted {
-		return fmt.Errorf("%w: address %q has an unterminated quote", ErrInvalidArgument, addr)
-	}
 	return nil
+}
+
+// closingQuote returns the index of the quote that closes the quoted
+// string s starts with, honouring backslash escapes, or -1.
+func closingQuote(s string) int {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
 }
 
 // validateDomain checks an EHLO/HELO name: a domain or an address literal,
