@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/tls"
+	"log/slog"
 	"net"
 )
 
@@ -15,6 +16,10 @@ type ConnState struct {
 	// RemoteAddr is the server's socket address, when known: a loopback
 	// address proves that nothing leaves the machine, whatever the name.
 	RemoteAddr net.Addr
+
+	// Logger, when not nil, is the client's trace; a registry logs its
+	// selection decisions there. Never log a secret to it.
+	Logger *slog.Logger
 }
 
 // ConnStateAuth is implemented by an Auth that needs ConnState. smtpauth's

@@ -94,18 +94,17 @@ func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 		c.Quit()
 		return nil, fmt.Errorf("%w: mechanism name %q", ErrInvalidArgument, mech)
 	}
-	c.redact = true
+	c.redact = !c.InsecureLogSecrets
 	defer func() { c.redact = false }()
 
 	// RFC 4954 §4: an empty initial response would be sent as "=", but
 	// net/smtp sends none, and existing mechanisms return []byte{} meaning
 	// "no initial response"; both are taken to mean that.
-	line, logAs := "AUTH "+mech, "AUTH "+mech
+	line := "AUTH " + mech
 	if len(resp) > 0 {
 		line += " " + base64.StdEncoding.EncodeToString(resp)
-		logAs += " [redacted]"
 	}
-	r, err := c.authRoundTrip(line, logAs)
+	r, err := c.authRoundTrip(line)
 	for rounds := 0; err == nil; rounds++ {
 		switch r.code {
 		case 334:
@@ -117,7 +116,7 @@ func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 			if err != nil {
 				return nil, c.cancelAuth(err)
 			}
-			r, err = c.authRoundTrip(base64.StdEncoding.EncodeToString(resp), "[redacted]")
+			r, err = c.authRoundTrip(base64.StdEncoding.EncodeToString(resp))
 		case 235:
 			// The text of a 235 is not base64 (RFC 4954 §6); the mechanism
 			// sees it as it is and may still refuse the outcome.
@@ -144,7 +143,7 @@ func (c *Client) ServerInfo() *ServerInfo {
 // ConnState returns what an auth.ConnStateAuth would be told: the TLS
 // state and the server's socket address.
 func (c *Client) ConnState() auth.ConnState {
-	cs := auth.ConnState{RemoteAddr: c.conn.RemoteAddr()}
+	cs := auth.ConnState{RemoteAddr: c.conn.RemoteAddr(), Logger: c.Logger}
 	if st, ok := c.TLSConnectionState(); ok {
 		cs.TLS = &st
 	}
@@ -155,9 +154,9 @@ func (c *Client) serverInfo() *ServerInfo {
 	return &ServerInfo{Name: c.serverName, TLS: c.verifiedTLS(), Auth: slices.Clone(c.auth)}
 }
 
-func (c *Client) authRoundTrip(line, logAs string) (*reply, error) {
+func (c *Client) authRoundTrip(line string) (*reply, error) {
 	timeout := c.Timeouts.withDefaults().Command
-	if err := c.writeLine(timeout, line, logAs); err != nil {
+	if err := c.writeLine(timeout, line, c.redacted(line)); err != nil {
 		return nil, err
 	}
 	return c.read(timeout)
@@ -182,7 +181,7 @@ func decodeChallenge(r *reply, rounds int) ([]byte, error) {
 // cancelAuth answers the pending 334 with "*" (RFC 4954 §4), reads the
 // server's 501, then quits as net/smtp does after a failed exchange.
 func (c *Client) cancelAuth(cause error) error {
-	if _, err := c.authRoundTrip("*", "*"); err == nil {
+	if _, err := c.authRoundTrip("*"); err == nil {
 		c.Quit()
 	}
 	return cause

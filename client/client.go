@@ -64,8 +64,15 @@ type Client struct {
 	Timeouts Timeouts
 
 	// Logger, if not nil, receives a Debug event for every line sent and
-	// received; authentication payloads are replaced by "[redacted]".
+	// received, and one for every mechanism a registry considered.
+	// Authentication payloads, both ways, are replaced by "[redacted]".
 	Logger *slog.Logger
+
+	// InsecureLogSecrets puts authentication payloads in the Logger's
+	// events as they are on the wire. They are base64, not encrypted: with
+	// PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER they are the password or the
+	// token. For debugging a mechanism against a test server only.
+	InsecureLogSecrets bool
 
 	conn       net.Conn
 	tlsConfig  *tls.Config // config of a handshake this client made

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/textproto"
 	"strings"
 	"testing"
@@ -599,4 +600,46 @@ S: 221 bye`)
 		t.Fatalf("Auth = %v, want the 535", err)
 	}
 	s.check(t)
+}
+
+// captureHandler keeps every "line" attribute logged.
+type captureHandler struct{ lines *[]string }
+
+func (captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h captureHandler) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		*h.lines = append(*h.lines, r.Message+" "+a.Key+"="+a.Value.String())
+		return true
+	})
+	return nil
+}
+func (h captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h captureHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestTraceRedactsAuth(t *testing.T) {
+	for _, insecure := range []bool{false, true} {
+		s := newScriptServer(t, greet+"\n"+ehloPlain+`
+C: AUTH X-TEST c2VjcmV0MQ==
+S: 334 Y2hhbGxlbmdl
+C: c2VjcmV0Mg==
+S: 235 ok
+C: QUIT
+S: 221 bye`)
+		c := s.dial(t, "mx.example.com")
+		var lines []string
+		c.Logger = slog.New(captureHandler{&lines})
+		c.InsecureLogSecrets = insecure
+		must(t, c.Auth(&scriptedAuth{mech: "X-TEST", initial: []byte("secret1"), responses: [][]byte{[]byte("secret2")}}))
+		must(t, c.Quit())
+		s.check(t)
+		trace := strings.Join(lines, "\n")
+		for _, secret := range []string{"c2VjcmV0MQ==", "c2VjcmV0Mg==", "Y2hhbGxlbmdl"} {
+			if strings.Contains(trace, secret) != insecure {
+				t.Errorf("InsecureLogSecrets=%v: trace shows %s: %v\n%s", insecure, secret, !insecure, trace)
+			}
+		}
+		if !insecure && !strings.Contains(trace, "send line=AUTH X-TEST [redacted]") {
+			t.Errorf("trace lacks the redacted AUTH line:\n%s", trace)
+		}
+	}
 }

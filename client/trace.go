@@ -3,7 +3,24 @@ package client
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
+
+// redacted is what the trace shows of a line sent during AUTH: the
+// command and mechanism name, or the cancelling "*", never a payload.
+func (c *Client) redacted(line string) string {
+	if !c.redact || line == "*" {
+		return line
+	}
+	if rest, ok := strings.CutPrefix(line, "AUTH "); ok {
+		mech, payload, _ := strings.Cut(rest, " ")
+		if payload == "" {
+			return line
+		}
+		return "AUTH " + mech + " [redacted]"
+	}
+	return "[redacted]"
+}
 
 // trace logs one line the client sent.
 func (c *Client) trace(msg, line string) {
@@ -25,6 +42,7 @@ func (c *Client) traceReply(r *reply) {
 			sep = " "
 		}
 		if c.redact && r.code == 334 {
+			// Challenges are redacted too: some echo the client's identity.
 			text = "[redacted]"
 		}
 		c.trace("recv", itoa3(r.code)+sep+text)

@@ -1,7 +1,9 @@
 package registry_test
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"fmt"
 	"net"
 	"net/textproto"
@@ -231,5 +233,41 @@ func TestSelectorFormatting(t *testing.T) {
 		if out := fmt.Sprintf(verb, s); strings.Contains(out, "hunter2") {
 			t.Errorf("%s shows the password: %s", verb, out)
 		}
+	}
+}
+
+type recordHandler struct{ out *[]string }
+
+func (recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	var parts []string
+	r.Attrs(func(a slog.Attr) bool { parts = append(parts, a.Key+"="+a.Value.String()); return true })
+	*h.out = append(*h.out, r.Message+": "+strings.Join(parts, " "))
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestSelectorLogsDecisions: one event per mechanism considered, and one
+// per refusal, in the client's trace.
+func TestSelectorLogsDecisions(t *testing.T) {
+	var events []string
+	s := testRegistry(t).Auth(password)
+	cs := remote
+	cs.Logger = slog.New(recordHandler{&events})
+	s.SetConnState(cs)
+	if _, _, err := s.Start(&auth.ServerInfo{Name: "mx", TLS: true, Auth: []string{"STRONG", "MIDDLE"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Retry(&textproto.Error{Code: 504, Msg: "no"})
+	want := []string{
+		"auth selection: mechanism=STRONG outcome=chosen reason=",
+		"auth selection: mechanism=MIDDLE outcome=candidate reason=",
+		"auth selection: mechanism=PLAIN outcome=skipped reason=not advertised by the server",
+		"auth selection: mechanism=LOGIN outcome=skipped reason=not advertised by the server",
+		`auth selection: mechanism=STRONG outcome=tried reason=refused: 504 "no"`,
+	}
+	if strings.Join(events, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -1,8 +1,10 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/textproto"
 
 	"github.com/smtpauth/smtpauth/auth"
@@ -54,6 +56,7 @@ func (s *Selector) Start(server *auth.ServerInfo) (string, []byte, error) {
 			if d.Outcome == Chosen || d.Outcome == Candidate {
 				s.queue = append(s.queue, mechanismNamed(mechs, d.Name))
 			}
+			s.log(d)
 		}
 		if err := s.advance(); err != nil {
 			return "", nil, err
@@ -120,6 +123,7 @@ func (s *Selector) Retry(refusal error) bool {
 	}
 	d := s.report.find(s.mech.Name)
 	d.Outcome, d.Reason = Tried, "refused: "+refusal.Error()
+	defer s.log(*d)
 	if r, ok := s.current.(auth.Retrier); ok && r.Retry(refusal) {
 		d.Outcome, d.Reason = Chosen, "retrying after: "+refusal.Error()
 		return true
@@ -135,6 +139,15 @@ func (s *Selector) Retry(refusal error) bool {
 		return false
 	}
 	return s.advance() == nil && s.current != nil
+}
+
+// log records a decision in the client's trace, when there is one.
+func (s *Selector) log(d Decision) {
+	if s.conn.Logger == nil {
+		return
+	}
+	s.conn.Logger.LogAttrs(context.Background(), slog.LevelDebug, "auth selection",
+		slog.String("mechanism", d.Name), slog.String("outcome", string(d.Outcome)), slog.String("reason", d.Reason))
 }
 
 func mechanismNamed(mechs []Mechanism, name string) Mechanism {
