@@ -36,12 +36,49 @@ type Server struct {
 	// "localhost", 127.0.0.1 and ::1. It is also the domain in the greeting.
 	ServerName string
 
-	// Users maps user names to passwords, accepted by every mechanism.
+	// Users maps user names to passwords, accepted by every password
+	// mechanism. SCRAM derives its stored credentials from them with a salt
+	// fixed per user and 4096 iterations.
 	Users map[string]string
 
+	// Tokens maps user names to the OAuth 2.0 bearer tokens that XOAUTH2
+	// and OAUTHBEARER accept. OAUTHBEARER takes the user name from its GS2
+	// header ("a=user"); without one, the token is refused.
+	//
+	// A refused token gets the mechanism's error challenge, then 535 5.7.8
+	// once the client has answered as the mechanism requires (501 5.5.2 for
+	// any other answer):
+	//   - XOAUTH2, as Gmail does:
+	//     {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"},
+	//     answered by an empty response;
+	//   - OAUTHBEARER, as RFC 7628 section 3.2.2 has it:
+	//     {"status":"invalid_token","scope":"smtp","openid-configuration":"https://ServerName/.well-known/openid-configuration"},
+	//     answered by "\x01".
+	Tokens map[string]string
+
 	// Mechanisms lists the SASL mechanisms advertised after EHLO, in order.
-	// Supported are "PLAIN", "LOGIN" and "CRAM-MD5".
+	// Supported are "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1",
+	// "SCRAM-SHA-256", "SCRAM-SHA-512", their "-PLUS" variants, "XOAUTH2"
+	// and "OAUTHBEARER"; Start panics on any other name not in Refuse504.
+	// Office 365's long-standing shape, LOGIN alone, is []string{"LOGIN"}.
+	//
+	// The -PLUS variants are advertised only under TLS and bind to it with
+	// tls-exporter (RFC 9266) on TLS 1.3 and tls-unique (RFC 5929) on TLS
+	// 1.2. While one is advertised, its base mechanism refuses a client
+	// that could have bound but did not see it (RFC 5802 section 6).
 	Mechanisms []string
+
+	// LoginChallenges are the challenges LOGIN sends for the user name and
+	// the password; an empty one stands for "Username:" or "Password:".
+	// Servers in the wild also send "username:" and "password:", or
+	// "User Name\x00" and "Password\x00".
+	LoginChallenges [2]string
+
+	// Refuse504 lists mechanisms of Mechanisms that are advertised but
+	// answered with "504 5.5.4 Unrecognized authentication type" when a
+	// client tries them, as some servers do. They need no implementation:
+	// any name of RFC 4422 section 3.1 will do.
+	Refuse504 []string
 
 	// AllowInsecureAuth offers AUTH on connections not protected by TLS.
 	AllowInsecureAuth bool
@@ -98,10 +135,13 @@ func NewTLSServer() *Server {
 
 // NewUnstartedServer returns a new Server with default settings that is not
 // yet listening, so that its fields can be changed before Start or StartTLS.
+// Its one user is "user@example.com", with password "password" and token
+// "token".
 func NewUnstartedServer() *Server {
 	return &Server{
 		ServerName: "mail.smtpauth.test",
 		Users:      map[string]string{"user@example.com": "password"},
+		Tokens:     map[string]string{"user@example.com": "token"},
 		Mechanisms: []string{"PLAIN", "CRAM-MD5"},
 	}
 }
@@ -122,11 +162,7 @@ func (s *Server) start(implicitTLS bool) {
 	if s.srv != nil {
 		panic("smtptest: Server already started")
 	}
-	for _, m := range s.Mechanisms {
-		if _, ok := saslServers[m]; !ok {
-			panic(fmt.Sprintf("smtptest: unsupported SASL mechanism %q in Mechanisms", m))
-		}
-	}
+	s.checkMechanisms()
 	cert, err := newCertificate(s.ServerName)
 	if err != nil {
 		panic(fmt.Sprintf("smtptest: %v", err))
@@ -141,7 +177,7 @@ func (s *Server) start(implicitTLS bool) {
 	if err != nil {
 		panic(fmt.Sprintf("smtptest: failed to listen on a port: %v", err))
 	}
-	s.ln = &listener{Listener: l, conns: make(map[net.Conn]struct{})}
+	s.ln = &listener{Listener: l, conns: make(map[*conn]struct{})}
 	s.Addr = l.Addr().String()
 
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
@@ -168,6 +204,52 @@ func (s *Server) start(implicitTLS bool) {
 		defer close(s.serveDone)
 		s.srv.Serve(ln)
 	}()
+}
+
+// checkMechanisms panics unless every advertised mechanism is implemented
+// or refused on purpose, so that a typo fails the test at once rather than
+// as a puzzling 454 reply.
+func (s *Server) checkMechanisms() {
+	for _, m := range s.Refuse504 {
+		if !slices.Contains(s.Mechanisms, m) {
+			panic(fmt.Sprintf("smtptest: %q in Refuse504 is not in Mechanisms", m))
+		}
+	}
+	for _, m := range s.Mechanisms {
+		if !validMechanism(m) {
+			panic(fmt.Sprintf("smtptest: invalid SASL mechanism name %q in Mechanisms", m))
+		}
+		if _, ok := saslServers[m]; !ok && !slices.Contains(s.Refuse504, m) {
+			panic(fmt.Sprintf("smtptest: unsupported SASL mechanism %q in Mechanisms", m))
+		}
+	}
+}
+
+// validMechanism reports whether m is a SASL mechanism name: 1 to 20
+// upper-case letters, digits, hyphens and underscores (RFC 4422 section
+// 3.1). go-smtp upper-cases the name a client sends, so no other could
+// ever match.
+func validMechanism(m string) bool {
+	if len(m) < 1 || len(m) > 20 {
+		return false
+	}
+	for _, c := range []byte(m) {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) loginChallenges() [2]string {
+	c := s.LoginChallenges
+	if c[0] == "" {
+		c[0] = "Username:"
+	}
+	if c[1] == "" {
+		c[1] = "Password:"
+	}
+	return c
 }
 
 // Close shuts down the server and waits until every connection has been
@@ -230,9 +312,16 @@ func (s *Server) deliver(m Message) {
 // both directions on all connections, as go-smtp's debug output writes it.
 // Traffic under TLS is logged in clear text; the TLS handshake is not.
 //
+// Transcript first waits, for a few seconds at most, until the server is
+// waiting for every client or has closed the connection, so that every
+// reply a client has received is in it.
+//
 // This is a test server's raw log: it includes AUTH exchanges, hence
 // passwords in base64. Bytes of concurrent connections may interleave.
 func (s *Server) Transcript() string {
+	if s.ln != nil {
+		s.ln.waitIdle(5 * time.Second)
+	}
 	return s.log.String()
 }
 

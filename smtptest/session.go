@@ -17,6 +17,14 @@ var errAuthRequired = &smtp.SMTPError{
 	Message:      "Authentication required",
 }
 
+// errRefused answers a mechanism in Refuse504 with the reply of RFC 4954
+// section 4 for an unsupported mechanism.
+var errRefused = &smtp.SMTPError{
+	Code:         504,
+	EnhancedCode: smtp.EnhancedCode{5, 5, 4},
+	Message:      "Unrecognized authentication type",
+}
+
 var errNoMailbox = &smtp.SMTPError{
 	Code:         550,
 	EnhancedCode: smtp.EnhancedCode{5, 1, 1},
@@ -40,24 +48,38 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{srv: s, conn: c}, nil
 }
 
+// AuthMechanisms leaves out the -PLUS variants when the connection offers
+// nothing to bind to, as servers do on a connection without TLS.
 func (s *session) AuthMechanisms() []string {
-	return slices.Clone(s.srv.Mechanisms)
+	return slices.DeleteFunc(slices.Clone(s.srv.Mechanisms), func(m string) bool {
+		return !s.offers(m)
+	})
+}
+
+// offers reports whether the session advertises mech.
+func (s *session) offers(mech string) bool {
+	if !slices.Contains(s.srv.Mechanisms, mech) {
+		return false
+	}
+	if !strings.HasSuffix(mech, "-PLUS") || slices.Contains(s.srv.Refuse504, mech) {
+		return true
+	}
+	_, bound := s.channelBinding()
+	return bound
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	newServer, ok := saslServers[mech]
-	if !ok || !slices.Contains(s.srv.Mechanisms, mech) {
+	switch {
+	case !s.offers(mech):
+		return nil, smtp.ErrAuthUnknownMechanism
+	case slices.Contains(s.srv.Refuse504, mech):
+		return nil, errRefused
+	case !ok:
+		// Unreachable: Start checks Mechanisms.
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
-	return newServer(s.srv.ServerName, func(user string, verify func(password string) bool) error {
-		password, ok := s.srv.Users[user]
-		if !ok || !verify(password) {
-			// An *smtp.SMTPError, so that go-smtp answers 535 and not 454.
-			return smtp.ErrAuthFailed
-		}
-		s.mech, s.user = mech, user
-		return nil
-	}), nil
+	return newServer(&exchange{s: s, mech: mech}), nil
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
