@@ -261,11 +261,12 @@ func TestSelectorLogsDecisions(t *testing.T) {
 	}
 	s.Retry(&textproto.Error{Code: 504, Msg: "no"})
 	want := []string{
-		"auth selection: mechanism=STRONG outcome=chosen reason=",
-		"auth selection: mechanism=MIDDLE outcome=candidate reason=",
+		"auth selection: mechanism=STRONG outcome=chosen reason=strongest usable",
+		"auth selection: mechanism=MIDDLE outcome=candidate reason=usable; next if the chosen one is refused",
 		"auth selection: mechanism=PLAIN outcome=skipped reason=not advertised by the server",
 		"auth selection: mechanism=LOGIN outcome=skipped reason=not advertised by the server",
 		`auth selection: mechanism=STRONG outcome=tried reason=refused: 504 "no"`,
+		"auth selection: mechanism=MIDDLE outcome=chosen reason=next usable after a refusal",
 	}
 	if strings.Join(events, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))

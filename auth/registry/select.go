@@ -36,7 +36,7 @@ func selectMechanisms(mechs []Mechanism, p *Policy, creds *Credentials, server *
 			d.Reason = p.refuse(m, server, conn)
 		}
 		if d.Reason == "" {
-			d.Outcome = Candidate
+			d.Outcome, d.Reason = Candidate, "usable; next if the chosen one is refused"
 			usable = append(usable, d)
 		} else {
 			skipped = append(skipped, d)
@@ -55,7 +55,10 @@ func selectMechanisms(mechs []Mechanism, p *Policy, creds *Credentials, server *
 		return preference(p.Prefer, a.Name) - preference(p.Prefer, b.Name)
 	})
 	if len(usable) > 0 {
-		usable[0].Outcome = Chosen
+		usable[0].Outcome, usable[0].Reason = Chosen, "strongest usable"
+		if preference(p.Prefer, usable[0].Name) < len(p.Prefer) {
+			usable[0].Reason = "preferred by the policy"
+		}
 	}
 	return &Report{Decisions: append(usable, skipped...)}
 }

@@ -92,7 +92,11 @@ func (s *Selector) advance() error {
 		return fmt.Errorf("registry: %s: %w", m.Name, err)
 	}
 	s.current, s.mech = a, m
-	s.report.find(m.Name).Outcome = Chosen
+	d := s.report.find(m.Name)
+	if d.Outcome == Candidate {
+		d.Outcome, d.Reason = Chosen, "next usable after a refusal"
+		s.log(*d)
+	}
 	return nil
 }
 
@@ -122,12 +126,13 @@ func (s *Selector) Retry(refusal error) bool {
 		return false
 	}
 	d := s.report.find(s.mech.Name)
-	d.Outcome, d.Reason = Tried, "refused: "+refusal.Error()
-	defer s.log(*d)
 	if r, ok := s.current.(auth.Retrier); ok && r.Retry(refusal) {
-		d.Outcome, d.Reason = Chosen, "retrying after: "+refusal.Error()
+		d.Reason = "retrying after: " + refusal.Error()
+		s.log(*d)
 		return true
 	}
+	d.Outcome, d.Reason = Tried, "refused: "+refusal.Error()
+	s.log(*d)
 	var tp *textproto.Error
 	if !errors.As(refusal, &tp) {
 		return false
