@@ -183,42 +183,60 @@ func (b *batch) readOldest() {
 	f := b.inflight[0]
 	b.inflight = b.inflight[1:]
 	res, err := b.readFlight(f)
-	if err != nil && b.c.broken != nil {
-		// The connection failed: this message and every one behind it
-		// were sent whole, and their verdicts are lost.
-		for _, g := range append([]flight{f}, b.inflight...) {
-			b.results[g.index] = BatchResult{Status: Unknown, Err: err}
-		}
-		b.inflight = nil
+	if b.c.broken == nil {
+		b.settle(f.index, res, err)
 		return
 	}
-	b.settle(f.index, res, err)
+	// The connection failed. A refusal read before it (a 421) settles
+	// this message; the others were sent whole and their verdicts are lost.
+	rest := b.inflight
+	b.inflight = nil
+	var serr *Error
+	if errors.As(err, &serr) {
+		b.settle(f.index, res, err)
+	} else {
+		rest = append([]flight{f}, rest...)
+	}
+	for _, g := range rest {
+		b.results[g.index] = BatchResult{Status: Unknown, Err: b.c.broken}
+	}
 }
 
 func (b *batch) readFlight(f flight) (*Result, error) {
 	c := b.c
 	t := c.Timeouts.withDefaults()
+	var closing error // a refusal that may explain a closed connection
 	if f.rset {
-		if _, err := c.read(t.Command); err != nil {
+		r, err := c.read(t.Command)
+		if err != nil {
 			return nil, err
 		}
+		if r.code == 421 {
+			closing = r.check(250)
+		}
 	}
-	mail, err := c.read(t.Command)
+	mail, err := c.readAfter(t.Command, closing)
 	if err != nil {
 		return nil, err
 	}
 	mailErr := mail.check(250)
+	if closing == nil {
+		closing = mailErr
+	}
 	res := &Result{}
 	for _, rcpt := range f.tx.to {
-		r, err := c.read(t.Command)
+		r, err := c.readAfter(t.Command, closing)
 		if err != nil {
 			return nil, err
 		}
 		if mailErr == nil {
 			res.record(rcpt, r.check(25))
 		}
+		if closing == nil && r.code == 421 {
+			closing = r.check(250)
+		}
 	}
-	final, err := c.read(t.DataEnd)
+	final, err := c.readAfter(t.DataEnd, closing)
 	if err != nil {
 		return nil, err
 	}

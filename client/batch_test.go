@@ -126,3 +126,22 @@ S: 221 bye`)
 	must(t, c.Quit())
 	s.check(t)
 }
+
+func TestBatch421(t *testing.T) {
+	s := newScriptServer(t, batchScript+`
+S: 421 4.3.2 shutting down
+CLOSE`)
+	c := s.dial(t, "mx.example.com")
+	results := c.SendBatch(context.Background(), []Outgoing{
+		outgoing("a@example.org", "x@example.net"),
+		outgoing("b@example.org", "x@example.net"),
+		outgoing("c@example.org", "x@example.net", "y@example.net"),
+	})
+	want := []Status{Delivered, Refused, Unknown}
+	for i, r := range results {
+		if r.Status != want[i] {
+			t.Errorf("message %d: %v (%v), want %v", i, r.Status, r.Err, want[i])
+		}
+	}
+	s.check(t)
+}

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/textproto"
 	"os"
@@ -324,6 +325,16 @@ func (c *Client) Extension(ext string) (bool, string) {
 	}
 	param, ok := c.ext[strings.ToUpper(ext)]
 	return ok, param
+}
+
+// Extensions returns a copy of the server's EHLO extensions: keywords upper
+// case, each with its parameters, AUTH with the merged mechanism list. It is
+// empty after HELO, and reflects only the EHLO sent under TLS after StartTLS.
+func (c *Client) Extensions() map[string]string {
+	if err := c.hello(); err != nil {
+		return map[string]string{}
+	}
+	return maps.Clone(c.ext)
 }
 
 // Mail issues a MAIL command to the server using the provided email address.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	smtp "github.com/smtpauth/smtpauth/client"
 	"github.com/smtpauth/smtpauth/smtptest"
 )
@@ -35,6 +37,14 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	seedServer.Close()
 	os.RemoveAll(dir)
+	// Every client operation, timeouts and cancellations included, must
+	// leave no goroutine behind; the servers are closed first.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

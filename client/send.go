@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // maxChunk bounds the message data held in memory at once: BDAT sends the
@@ -133,20 +134,22 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 		return res, err
 	}
 	mailErr := mailReply.check(250)
+	closing := mailErr // a refusal that may explain a closed connection
 	for _, rcpt := range tx.to {
-		r, err := c.read(t.Command)
+		r, err := c.readAfter(t.Command, closing)
 		if err != nil {
 			return res, err
 		}
 		if mailErr == nil {
-			if err := res.record(rcpt, r.check(25)); err != nil {
-				return res, err
-			}
+			res.record(rcpt, r.check(25))
+		}
+		if closing == nil && r.code == 421 {
+			closing = r.check(250)
 		}
 	}
 	switch {
 	case withData:
-		r, err := c.read(t.DataEnd)
+		r, err := c.readAfter(t.DataEnd, closing)
 		if err != nil {
 			return res, err
 		}
@@ -166,7 +169,7 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 		}
 		return res, c.sendChunks(res, io.MultiReader(bytes.NewReader(ch.raw), body), -1)
 	}
-	r, err := c.read(t.DataStart)
+	r, err := c.readAfter(t.DataStart, closing)
 	if err != nil {
 		return res, err
 	}
@@ -200,6 +203,17 @@ func (res *Result) record(rcpt string, err error) error {
 		return err
 	}
 	return nil
+}
+
+// readAfter reads the next reply of a pipeline. If the connection fails
+// and an earlier reply refused the transaction, that refusal is the better
+// explanation: a server closing with 421 (RFC 5321 §3.8) drops the rest.
+func (c *Client) readAfter(timeout time.Duration, earlier error) (*reply, error) {
+	r, err := c.read(timeout)
+	if err != nil && earlier != nil {
+		return nil, earlier
+	}
+	return r, err
 }
 
 // finish reads the verdict on the message.

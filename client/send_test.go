@@ -227,3 +227,22 @@ S: 221 bye`)
 	must(t, c.Quit())
 	s.check(t)
 }
+
+// TestSendPipelined421: a server that answers MAIL with 421 and hangs up
+// is reported by its reply, not by the EOF that follows.
+func TestSendPipelined421(t *testing.T) {
+	s := newScriptServer(t, greet+"\n"+ehloFast+`
+C: MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=1
+C: RCPT TO:<b@example.net>
+C: BDAT 3 LAST
+C: x
+S: 421 4.4.0 Failed to connect to relay server
+CLOSE`)
+	c := s.dial(t, "mx.example.com")
+	_, err := c.Send(context.Background(), &Envelope{From: "a@example.org", To: []string{"b@example.net"}}, strings.NewReader("x"))
+	var se *Error
+	if !errors.As(err, &se) || se.Code != 421 {
+		t.Fatalf("Send = %v, want the 421", err)
+	}
+	s.check(t)
+}

@@ -302,7 +302,13 @@ type relayed struct {
 }
 
 func (s *sink) start(addr string) (*gosmtp.Server, error) {
+	// cmd/smtpauth's Dovecot test may hold the port for a few seconds: go
+	// test runs packages in parallel.
 	l, err := net.Listen("tcp", addr)
+	for deadline := time.Now().Add(60 * time.Second); err != nil && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		l, err = net.Listen("tcp", addr)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/smtpauth/smtpauth/auth/registry"
 	"github.com/smtpauth/smtpauth/client"
 	"github.com/smtpauth/smtpauth/smtptest"
 )
@@ -18,11 +19,14 @@ const demoMessage = "From: Alice <user@example.com>\r\n" +
 	"This message crossed STARTTLS and AUTH on loopback.\r\n" +
 	".A line starting with a dot arrives intact.\r\n"
 
-// demo sends demoMessage to an in-process server and prints the exchange.
+// The demo server's user; smtptest accepts it by default.
+const demoUser, demoPassword = "user@example.com", "password"
+
+// demo sends demoMessage to an in-process server, letting registry.Default
+// choose the mechanism, and prints the exchange.
 func demo(ctx context.Context, out io.Writer) error {
 	srv := smtptest.NewServer()
 	defer srv.Close()
-	const user, password = "user@example.com", "password"
 
 	fmt.Fprintf(out, "server: %s (%s), STARTTLS, AUTH %s\n\n", srv.Addr, srv.ServerName, strings.Join(srv.Mechanisms, " "))
 	d := client.Dialer{
@@ -30,8 +34,13 @@ func demo(ctx context.Context, out io.Writer) error {
 		TLSConfig:  srv.ClientTLSConfig(),
 		Logger:     slog.New(transcript{out}),
 	}
-	a := client.PlainAuth("", user, password, srv.ServerName)
-	if err := d.SendMail(ctx, srv.Addr, a, user, []string{"bob@example.net"}, []byte(demoMessage)); err != nil {
+	sel := registry.Default.Auth(registry.Credentials{Username: demoUser, Password: demoPassword})
+	err := d.SendMail(ctx, srv.Addr, sel, demoUser, []string{"bob@example.net"}, []byte(demoMessage))
+	if r := sel.Report(); r != nil {
+		fmt.Fprintln(out, "\nselection by registry.Default (strongest usable first):")
+		writeReport(out, r, true)
+	}
+	if err != nil {
 		return err
 	}
 
@@ -49,26 +58,3 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 	return nil
 }
-
-// transcript is a slog.Handler that prints the client's trace events as an
-// SMTP transcript: "C:" for lines sent, "S:" for lines received.
-type transcript struct{ w io.Writer }
-
-func (transcript) Enabled(context.Context, slog.Level) bool { return true }
-
-func (t transcript) Handle(_ context.Context, r slog.Record) error {
-	prefix := "S: "
-	if r.Message == "send" {
-		prefix = "C: "
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "line" {
-			fmt.Fprintf(t.w, "%s%s\n", prefix, a.Value.String())
-		}
-		return true
-	})
-	return nil
-}
-
-func (t transcript) WithAttrs([]slog.Attr) slog.Handler { return t }
-func (t transcript) WithGroup(string) slog.Handler      { return t }
