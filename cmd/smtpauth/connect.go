@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/smtpauth/smtpauth/auth/registry"
 	"github.com/smtpauth/smtpauth/client"
 )
 
@@ -15,9 +16,23 @@ import (
 // downgrade an attacker on the path provokes by removing the keyword.
 var errNoSTARTTLS = errors.New("the server does not offer STARTTLS; not continuing without TLS (--tls none allows plaintext)")
 
-// connect dials o.addr, greets, and secures the connection as --tls says.
-// The client's deadline is ctx's, so that --timeout bounds every wait.
-func (o *options) connect(ctx context.Context, cfg *tls.Config, stderr io.Writer) (*client.Client, error) {
+// connect reads the TLS settings and credentials the flags name, dials
+// o.addr, greets, and secures the connection as --tls says. The client's
+// deadline is ctx's, so that --timeout bounds every wait.
+func (o *options) connect(ctx context.Context, stderr io.Writer) (*client.Client, registry.Credentials, error) {
+	cfg, cert, err := o.tlsConfig()
+	if err != nil {
+		return nil, registry.Credentials{}, err
+	}
+	creds, err := o.credentials(cert)
+	if err != nil {
+		return nil, registry.Credentials{}, err
+	}
+	c, err := o.dial(ctx, cfg, stderr)
+	return c, creds, err
+}
+
+func (o *options) dial(ctx context.Context, cfg *tls.Config, stderr io.Writer) (*client.Client, error) {
 	d := client.Dialer{
 		ServerName:  o.serverName,
 		TLSConfig:   cfg,

@@ -62,15 +62,7 @@ func probe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (o *options) probe(ctx context.Context, res *probeResult, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cfg, cert, err := o.tlsConfig()
-	if err != nil {
-		return err
-	}
-	creds, err := o.credentials(cert)
-	if err != nil {
-		return err
-	}
-	c, err := o.connect(ctx, cfg, stderr)
+	c, creds, err := o.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}

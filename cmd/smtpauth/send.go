@@ -75,15 +75,7 @@ func send(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func (o *options) send(ctx context.Context, stdin io.Reader, res *sendResult, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cfg, cert, err := o.tlsConfig()
-	if err != nil {
-		return err
-	}
-	creds, err := o.credentials(cert)
-	if err != nil {
-		return err
-	}
-	c, err := o.connect(ctx, cfg, stderr)
+	c, creds, err := o.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}
