@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/oauthbearer"
 )
 
@@ -28,7 +29,7 @@ func FuzzChallenge(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, challenge []byte) {
-		a := oauthbearer.New(rfcUser, static(rfcToken)).(auth.Retrier)
+		a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)).(auth.Retrier)
 		if _, _, err := a.Start(verified); err != nil {
 			t.Fatal(err)
 		}

@@ -44,18 +44,15 @@ package oauthbearer
 
 import (
 	"errors"
-	"fmt"
 	"net"
-	"net/textproto"
 	"strconv"
 	"strings"
-	"sync"
-	"unicode"
-	"unicode/utf8"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken"
 )
 
 var (
@@ -80,16 +77,9 @@ var (
 
 type bearerAuth struct {
 	username string
-	ts       oauth2.TokenSource
 
-	mu       sync.Mutex
-	port     int    // server's port from the last SetConnState, 0 if unknown
-	sent     string // token of the current exchange, "" until Start succeeds
-	answered bool   // the failure challenge of the current exchange got its reply
-	failure  error  // what that challenge said: *Error, ErrMalformedChallenge or nil
-	rejected string // last token the server refused
-	fresh    string // token Retry obtained for the next Start
-	retried  bool
+	port atomic.Int32         // server's port from the last SetConnState, 0 if unknown
+	ex   *oauthtoken.Exchange // token, failure and retry bookkeeping
 }
 
 // New returns an Auth that implements OAUTHBEARER for username with access
@@ -101,52 +91,38 @@ type bearerAuth struct {
 // (auth.ConnStateAuth); other clients give no address, so "port" is left
 // out, which RFC 7628 §3.1 allows for bearer tokens.
 func New(username string, ts oauth2.TokenSource) auth.Auth {
-	return &bearerAuth{username: username, ts: ts}
+	return &bearerAuth{username: username, ex: oauthtoken.NewExchange(mechanism(), ts)}
 }
 
 // SetConnState implements auth.ConnStateAuth. The port it gives is used by
 // the next Start only, so that a value reused with another client never
 // sends a stale one.
 func (a *bearerAuth) SetConnState(cs auth.ConnState) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.port = 0
+	var port int32
 	if addr, ok := cs.RemoteAddr.(*net.TCPAddr); ok && addr != nil && addr.Port > 0 && addr.Port <= 65535 {
-		a.port = addr.Port
+		port = int32(addr.Port)
 	}
+	a.port.Store(port)
 }
 
 func (a *bearerAuth) Start(server *auth.ServerInfo) (string, []byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	port := a.port
-	a.port, a.sent, a.answered = 0, "", false
+	port := int(a.port.Swap(0))
+	a.ex.Reset()
 	// Checked before the token source is asked, so that no token is even
 	// fetched for an unprotected link.
 	if server == nil || !server.TLS && !auth.IsLocalhost(server.Name) {
 		return "", nil, auth.ErrUnencrypted
 	}
-	if !validUsername(a.username) {
+	if !oauthtoken.ValidUsername(a.username) {
 		return "", nil, ErrBadUsername
 	}
 	if !validHost(server.Name) {
 		return "", nil, ErrBadHost
 	}
-	token := a.fresh
-	a.fresh = ""
-	if token == "" {
-		var err error
-		if token, err = fetch(a.ts); err != nil {
-			return "", nil, err
-		}
+	token, err := a.ex.Token()
+	if err != nil {
+		return "", nil, err
 	}
-	if token == a.rejected {
-		if a.failure != nil {
-			return "", nil, fmt.Errorf("%w: %w", ErrTokenRejected, a.failure)
-		}
-		return "", nil, ErrTokenRejected
-	}
-	a.sent, a.failure = token, nil
 	return "OAUTHBEARER", clientResponse(a.username, server.Name, port, token), nil
 }
 
@@ -172,114 +148,13 @@ func clientResponse(username, host string, port int, token string) []byte {
 }
 
 func (a *bearerAuth) Next(fromServer []byte, more bool) ([]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !more {
-		// A success after a failure challenge contradicts it; trusting
-		// either side would be a guess, so the exchange fails.
-		if a.failure != nil {
-			return nil, fmt.Errorf("oauthbearer: server accepted after refusing the token: %w", a.failure)
-		}
-		return nil, nil
-	}
 	// RFC 7628 §3: the only challenge is the one failure challenge after
-	// the initial response.
-	if a.sent == "" || a.answered {
-		return nil, auth.ErrUnexpectedChallenge
-	}
-	a.answered = true
-	a.failure = parseFailure(fromServer)
-	if statusRefusesToken(a.failure) {
-		a.rejected = a.sent
-	}
-	// RFC 7628 §3.2.3: the dummy response is a single %x01, whatever the
-	// challenge held, so that the server sends its final reply.
-	return []byte{0x01}, nil
+	// the initial response. §3.2.3: the dummy reply to it is a single %x01.
+	return a.ex.Next(fromServer, more, []byte{0x01})
 }
 
 // Retry implements auth.Retrier; see the package documentation.
-func (a *bearerAuth) Retry(refusal error) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.retried || a.sent == "" || !a.tokenRefused(refusal) {
-		return false
-	}
-	a.rejected = a.sent
-	token, err := fetch(a.ts)
-	if err != nil || token == a.rejected {
-		return false
-	}
-	a.retried, a.fresh = true, token
-	return true
-}
-
-// tokenRefused reports whether the refusal was about the token: the
-// failure challenge's status says so when it names one, otherwise a 535
-// (RFC 4954 §6, credentials invalid) does.
-func (a *bearerAuth) tokenRefused(refusal error) bool {
-	var e *Error
-	if errors.As(a.failure, &e) && e.Status != "" {
-		return statusRefusesToken(e)
-	}
-	var tp *textproto.Error
-	return errors.As(refusal, &tp) && tp.Code == 535
-}
-
-// statusRefusesToken reports whether a failure challenge says the token
-// itself is bad (RFC 6750 §3.1 "invalid_token"; Google sends HTTP's "401"),
-// rather than, say, its scope.
-func statusRefusesToken(failure error) bool {
-	var e *Error
-	return errors.As(failure, &e) && (e.Status == "invalid_token" || e.Status == "401")
-}
-
-// fetch asks ts for a token and returns its access token if it can be sent.
-func fetch(ts oauth2.TokenSource) (string, error) {
-	if ts == nil {
-		return "", errors.New("oauthbearer: no token source")
-	}
-	tok, err := ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("oauthbearer: token source: %w", err)
-	}
-	if tok == nil || !isB64Token(tok.AccessToken) {
-		return "", ErrBadToken
-	}
-	return tok.AccessToken, nil
-}
-
-// isB64Token reports whether s matches RFC 6750 §2.1:
-// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	i := 0
-	for i < len(s) && isB64Char(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for i < len(s) && s[i] == '=' {
-		i++
-	}
-	return i == len(s)
-}
-
-func isB64Char(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
-}
-
-func validUsername(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
+func (a *bearerAuth) Retry(refusal error) bool { return a.ex.Retry(refusal) }
 
 // validHost reports whether s fits RFC 7628 §3.1's value as a host name:
 // VCHAR only (SP, HTAB, CR and LF are allowed there but never in a name).

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/oauthbearer"
 )
 
@@ -43,26 +44,6 @@ const (
 )
 
 var verified = &auth.ServerInfo{Name: rfcHost, TLS: true, Auth: []string{"OAUTHBEARER"}}
-
-// tokens is a TokenSource that hands out its list in order, repeating the
-// last one, and counts the calls.
-type tokens struct {
-	list  []string
-	err   error
-	calls int
-}
-
-func (t *tokens) Token() (*oauth2.Token, error) {
-	t.calls++
-	if t.err != nil {
-		return nil, t.err
-	}
-	return &oauth2.Token{AccessToken: t.list[min(t.calls, len(t.list))-1]}, nil
-}
-
-func static(token string) oauth2.TokenSource {
-	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
-}
 
 // refusal is the final reply after a failure, as smtpauth's client reports
 // it: an error that unwraps to *textproto.Error.
@@ -98,7 +79,7 @@ func TestRFC7628Examples(t *testing.T) {
 			"bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVyI" +
 				"HZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQ" + "EB"},
 	} {
-		a := withPort(oauthbearer.New(rfcUser, static(rfcToken)), tc.port)
+		a := withPort(oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)), tc.port)
 		mech, resp, err := a.Start(verified)
 		if err != nil || mech != "OAUTHBEARER" || string(resp) != tc.want {
 			t.Fatalf("Start = %q, %q, %v; want OAUTHBEARER, %q, nil", mech, resp, err, tc.want)
@@ -137,7 +118,7 @@ func TestResponseForms(t *testing.T) {
 			"n,a=user@example.com,\x01auth=Bearer T\x01\x01"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := oauthbearer.New(tc.user, static("T"))
+			a := oauthbearer.New(tc.user, oauthtest.Static("T"))
 			if tc.state != nil {
 				a.(auth.ConnStateAuth).SetConnState(*tc.state)
 			}
@@ -151,7 +132,7 @@ func TestResponseForms(t *testing.T) {
 // The port of one SetConnState serves one Start: the same value used next
 // with net/smtp, which never calls SetConnState, must not send it.
 func TestPortIsForOneStart(t *testing.T) {
-	a := withPort(oauthbearer.New(rfcUser, static("T")), 587)
+	a := withPort(oauthbearer.New(rfcUser, oauthtest.Static("T")), 587)
 	if _, resp, _ := a.Start(verified); !strings.Contains(string(resp), "port=587") {
 		t.Fatalf("first Start = %q; want port=587", resp)
 	}
@@ -166,17 +147,17 @@ func TestRefusesUnprotected(t *testing.T) {
 		{Name: rfcHost},
 		{Name: "localhost.evil.example", Auth: []string{"OAUTHBEARER"}},
 	} {
-		ts := &tokens{list: []string{rfcToken}}
+		ts := &oauthtest.Tokens{List: []string{rfcToken}}
 		mech, resp, err := oauthbearer.New(rfcUser, ts).Start(server)
 		if !errors.Is(err, auth.ErrUnencrypted) || mech != "" || resp != nil {
 			t.Errorf("Start(%+v) = %q, %q, %v; want ErrUnencrypted", server, mech, resp, err)
 		}
-		if ts.calls != 0 {
+		if ts.Calls != 0 {
 			t.Errorf("Start(%+v) fetched a token for an unprotected link", server)
 		}
 	}
 	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
-		_, resp, err := oauthbearer.New(rfcUser, static(rfcToken)).Start(&auth.ServerInfo{Name: name})
+		_, resp, err := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)).Start(&auth.ServerInfo{Name: name})
 		if err != nil || !strings.Contains(string(resp), "\x01host="+name+"\x01") {
 			t.Errorf("Start(%s without TLS) = %q, %v", name, resp, err)
 		}
@@ -185,12 +166,12 @@ func TestRefusesUnprotected(t *testing.T) {
 
 func TestBadUsernameAndHost(t *testing.T) {
 	for _, user := range []string{"a\x01auth=Bearer x", "a\nb", "a\x00", "a\x7f", "a\u0085", "\xff"} {
-		if _, resp, err := oauthbearer.New(user, static(rfcToken)).Start(verified); !errors.Is(err, oauthbearer.ErrBadUsername) || resp != nil {
+		if _, resp, err := oauthbearer.New(user, oauthtest.Static(rfcToken)).Start(verified); !errors.Is(err, oauthbearer.ErrBadUsername) || resp != nil {
 			t.Errorf("Start(user %q) = %q, %v; want ErrBadUsername", user, resp, err)
 		}
 	}
 	for _, host := range []string{"a\x01auth=Bearer x", "a b", "a\r\n", "bücher.example"} {
-		if _, resp, err := oauthbearer.New(rfcUser, static(rfcToken)).Start(&auth.ServerInfo{Name: host, TLS: true}); !errors.Is(err, oauthbearer.ErrBadHost) || resp != nil {
+		if _, resp, err := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)).Start(&auth.ServerInfo{Name: host, TLS: true}); !errors.Is(err, oauthbearer.ErrBadHost) || resp != nil {
 			t.Errorf("Start(host %q) = %q, %v; want ErrBadHost", host, resp, err)
 		}
 	}
@@ -198,7 +179,7 @@ func TestBadUsernameAndHost(t *testing.T) {
 
 func TestTokenValidation(t *testing.T) {
 	for _, tok := range []string{"", "=", "==abc", "abc=def", "a b", "a\x01b", "a\r\nMAIL FROM:<x>", "a\x00", "ab%", "é", "a,b"} {
-		_, resp, err := oauthbearer.New(rfcUser, static(tok)).Start(verified)
+		_, resp, err := oauthbearer.New(rfcUser, oauthtest.Static(tok)).Start(verified)
 		if !errors.Is(err, oauthbearer.ErrBadToken) || resp != nil {
 			t.Errorf("token %q: Start = %q, %v; want ErrBadToken", tok, resp, err)
 		}
@@ -207,23 +188,19 @@ func TestTokenValidation(t *testing.T) {
 		}
 	}
 	for _, tok := range []string{"a", "A-._~+/9", "abc==", "x=", rfcToken} {
-		if _, _, err := oauthbearer.New(rfcUser, static(tok)).Start(verified); err != nil {
+		if _, _, err := oauthbearer.New(rfcUser, oauthtest.Static(tok)).Start(verified); err != nil {
 			t.Errorf("token %q: Start = %v; want nil", tok, err)
 		}
 	}
 }
 
-type nilTokenSource struct{}
-
-func (nilTokenSource) Token() (*oauth2.Token, error) { return nil, nil }
-
 func TestTokenSourceErrors(t *testing.T) {
 	cause := errors.New("oauth2: cannot fetch token: 400 Bad Request")
-	_, resp, err := oauthbearer.New(rfcUser, &tokens{err: cause}).Start(verified)
+	_, resp, err := oauthbearer.New(rfcUser, &oauthtest.Tokens{Err: cause}).Start(verified)
 	if !errors.Is(err, cause) || resp != nil || !strings.HasPrefix(err.Error(), "oauthbearer: ") {
 		t.Errorf("Start = %q, %v; want a wrapped %v", resp, err, cause)
 	}
-	if _, _, err := oauthbearer.New(rfcUser, nilTokenSource{}).Start(verified); !errors.Is(err, oauthbearer.ErrBadToken) {
+	if _, _, err := oauthbearer.New(rfcUser, oauthtest.NilToken{}).Start(verified); !errors.Is(err, oauthbearer.ErrBadToken) {
 		t.Errorf("nil token: Start = %v; want ErrBadToken", err)
 	}
 	if _, _, err := oauthbearer.New(rfcUser, nil).Start(verified); err == nil {
@@ -263,7 +240,7 @@ func TestRFC7628FailureChallenges(t *testing.T) {
 			Schemes: "bearer mac"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := oauthbearer.New(rfcUser, static(rfcToken))
+			a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken))
 			start(t, a, rfcToken)
 			fail(t, a, decode(t, tc.challenge))
 			var e *oauthbearer.Error
@@ -294,7 +271,7 @@ func TestErrorText(t *testing.T) {
 }
 
 func TestChallengeBeforeStart(t *testing.T) {
-	a := oauthbearer.New(rfcUser, static(rfcToken))
+	a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken))
 	if reply, err := a.Next([]byte(invalidToken), true); !errors.Is(err, auth.ErrUnexpectedChallenge) || reply != nil {
 		t.Errorf("Next before Start = %q, %v; want ErrUnexpectedChallenge", reply, err)
 	}
@@ -323,7 +300,7 @@ func TestHostileChallenges(t *testing.T) {
 		{"duplicate keys", `{"status":"invalid_token","status":"insufficient_scope"}`, &oauthbearer.Error{Status: "insufficient_scope"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := oauthbearer.New(rfcUser, static(rfcToken))
+			a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken))
 			start(t, a, rfcToken)
 			fail(t, a, []byte(tc.challenge))
 			err := oauthbearer.ServerError(a)
@@ -342,7 +319,7 @@ func TestHostileChallenges(t *testing.T) {
 }
 
 func TestRetryWithFreshToken(t *testing.T) {
-	ts := &tokens{list: []string{"first", "second", "third"}}
+	ts := &oauthtest.Tokens{List: []string{"first", "second", "third"}}
 	a := oauthbearer.New(rfcUser, ts).(auth.Retrier)
 	start(t, a, "first")
 	fail(t, a, decode(t, rfc44Challenge))
@@ -350,20 +327,20 @@ func TestRetryWithFreshToken(t *testing.T) {
 		t.Fatal("Retry after invalid_token with a new token = false")
 	}
 	start(t, a, "second")
-	if ts.calls != 2 {
-		t.Errorf("token source called %d times; want 2", ts.calls)
+	if ts.Calls != 2 {
+		t.Errorf("token source called %d times; want 2", ts.Calls)
 	}
 	fail(t, a, decode(t, rfc44Challenge))
 	if a.Retry(refusal(535)) {
 		t.Error("second Retry = true; want at most one per Auth")
 	}
-	if ts.calls != 2 {
-		t.Errorf("token source called %d times after the second refusal; want 2", ts.calls)
+	if ts.Calls != 2 {
+		t.Errorf("token source called %d times after the second refusal; want 2", ts.Calls)
 	}
 }
 
 func TestRetrySameToken(t *testing.T) {
-	ts := &tokens{list: []string{rfcToken}}
+	ts := &oauthtest.Tokens{List: []string{rfcToken}}
 	a := oauthbearer.New(rfcUser, ts).(auth.Retrier)
 	start(t, a, rfcToken)
 	fail(t, a, decode(t, rfc44Challenge))
@@ -401,7 +378,7 @@ func TestRetryDecision(t *testing.T) {
 		{"not a server reply", "", errors.New("connection reset"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := &tokens{list: []string{"first", "second"}}
+			ts := &oauthtest.Tokens{List: []string{"first", "second"}}
 			a := oauthbearer.New(rfcUser, ts).(auth.Retrier)
 			start(t, a, "first")
 			if tc.challenge != "" {
@@ -412,31 +389,31 @@ func TestRetryDecision(t *testing.T) {
 			}
 			if tc.want {
 				start(t, a, "second")
-			} else if ts.calls != 1 {
-				t.Errorf("token source called %d times; want no refresh", ts.calls)
+			} else if ts.Calls != 1 {
+				t.Errorf("token source called %d times; want no refresh", ts.Calls)
 			}
 		})
 	}
 }
 
 func TestRetryEdgeCases(t *testing.T) {
-	a := oauthbearer.New(rfcUser, static(rfcToken)).(auth.Retrier)
+	a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)).(auth.Retrier)
 	if a.Retry(refusal(535)) {
 		t.Error("Retry before Start = true")
 	}
-	ts := &tokens{list: []string{"first"}}
+	ts := &oauthtest.Tokens{List: []string{"first"}}
 	b := oauthbearer.New(rfcUser, ts).(auth.Retrier)
 	start(t, b, "first")
-	ts.err = errors.New("refresh failed")
+	ts.Err = errors.New("refresh failed")
 	if b.Retry(refusal(535)) {
 		t.Error("Retry with a failing token source = true")
 	}
-	ts.err, ts.list = nil, []string{"bad token"}
+	ts.Err, ts.List = nil, []string{"bad token"}
 	if b.Retry(refusal(535)) {
 		t.Error("Retry with an invalid new token = true")
 	}
 	// A Start that fails leaves nothing for Retry to act on.
-	c := oauthbearer.New(rfcUser, &tokens{list: []string{"first", "second"}}).(auth.Retrier)
+	c := oauthbearer.New(rfcUser, &oauthtest.Tokens{List: []string{"first", "second"}}).(auth.Retrier)
 	start(t, c, "first")
 	if _, _, err := c.Start(&auth.ServerInfo{Name: rfcHost}); err == nil {
 		t.Fatal("Start without TLS succeeded")
@@ -447,7 +424,7 @@ func TestRetryEdgeCases(t *testing.T) {
 }
 
 func TestFormattingHidesToken(t *testing.T) {
-	ts := &tokens{list: []string{rfcToken, "second" + rfcToken}}
+	ts := &oauthtest.Tokens{List: []string{rfcToken, "second" + rfcToken}}
 	a := oauthbearer.New(rfcUser, ts).(auth.Retrier)
 	start(t, a, rfcToken)
 	fail(t, a, decode(t, rfc44Challenge))
@@ -494,7 +471,7 @@ func ExampleNew() {
 // A shared Auth must stay memory-safe (run with -race); its bookkeeping is
 // shared, which the package documentation says.
 func TestSharedAuth(t *testing.T) {
-	a := oauthbearer.New(rfcUser, static(rfcToken)).(auth.Retrier)
+	a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken)).(auth.Retrier)
 	challenge := decode(t, rfc44Challenge)
 	var wg sync.WaitGroup
 	for range 8 {

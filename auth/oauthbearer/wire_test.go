@@ -1,7 +1,6 @@
 package oauthbearer_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -11,34 +10,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/oauthbearer"
 	"github.com/smtpauth/smtpauth/client"
 )
-
-// serve plays an SMTP server on conn: it sends replies[0] as the greeting,
-// then replies[i] after the i-th line it reads, and returns the lines read.
-func serve(conn net.Conn, replies []string) <-chan []string {
-	done := make(chan []string, 1)
-	go func() {
-		defer conn.Close()
-		var lines []string
-		r := bufio.NewReader(conn)
-		for i, reply := range replies {
-			if i > 0 {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				lines = append(lines, line)
-			}
-			if _, err := conn.Write([]byte(reply)); err != nil {
-				break
-			}
-		}
-		done <- lines
-	}()
-	return done
-}
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
@@ -46,7 +21,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // client, which gives no address (no port=), and checks every byte sent.
 func TestWireWithNetSMTP(t *testing.T) {
 	conn, server := net.Pipe()
-	got := serve(server, []string{
+	got := oauthtest.Serve(server, []string{
 		"220 localhost ESMTP\r\n",
 		"250-localhost\r\n250 AUTH OAUTHBEARER\r\n",
 		"334 " + rfc44Challenge + "\r\n",
@@ -58,7 +33,7 @@ func TestWireWithNetSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := oauthbearer.New(rfcUser, static(rfcToken))
+	a := oauthbearer.New(rfcUser, oauthtest.Static(rfcToken))
 	err = c.Auth(a)
 	var tp *textproto.Error
 	if !errors.As(err, &tp) || tp.Code != 535 {
@@ -97,7 +72,7 @@ func TestWireRetryWithClient(t *testing.T) {
 			got <- nil
 			return
 		}
-		got <- <-serve(conn, []string{
+		got <- <-oauthtest.Serve(conn, []string{
 			"220 localhost ESMTP\r\n",
 			"250-localhost\r\n250 AUTH OAUTHBEARER\r\n",
 			"334 " + rfc44Challenge + "\r\n",
@@ -114,7 +89,7 @@ func TestWireRetryWithClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &tokens{list: []string{"first", "second"}}
+	ts := &oauthtest.Tokens{List: []string{"first", "second"}}
 	if err := c.Auth(oauthbearer.New(rfcUser, ts)); err != nil {
 		t.Fatalf("Auth = %v; want success after the retry", err)
 	}

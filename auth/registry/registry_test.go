@@ -3,8 +3,8 @@ package registry_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/textproto"
 	"strings"

@@ -1,13 +1,10 @@
 package xoauth2
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
-	"unicode"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken"
 )
 
 // ErrMalformedChallenge reports a failure challenge that is not a JSON
@@ -25,16 +22,7 @@ type Error struct {
 
 // Error lists the fields the server gave, quoted.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("xoauth2: server refused the token")
-	for _, f := range [...]struct{ name, value string }{
-		{"status", e.Status}, {"schemes", e.Schemes}, {"scope", e.Scope},
-	} {
-		if f.value != "" {
-			fmt.Fprintf(&b, ", %s %q", f.name, f.value)
-		}
-	}
-	return b.String()
+	return oauthtoken.RefusalText("xoauth2", "status", e.Status, "schemes", e.Schemes, "scope", e.Scope)
 }
 
 // ServerError returns what the server's failure challenge said in the last
@@ -42,67 +30,27 @@ func (e *Error) Error() string {
 // nil if there was no failure challenge or a is not from [New]. The SMTP
 // client only returns the final failure reply, which does not say why.
 func ServerError(a auth.Auth) error {
-	x, ok := a.(*xoauth2Auth)
-	if !ok {
-		return nil
+	if x, ok := a.(*xoauth2Auth); ok {
+		return x.ex.Failure()
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.failure
+	return nil
 }
 
-const (
-	// maxChallenge bounds the JSON parsed. smtpauth's client already bounds
-	// a reply line to 4 KiB; net/smtp's does not.
-	maxChallenge = 4096
-	// maxField bounds each value kept, so that error texts stay readable.
-	maxField = 256
-)
-
-// parseFailure reads the failure challenge. It never fails: whatever the
-// server sent, the caller answers with the dummy reply.
-func parseFailure(b []byte) error {
-	if len(b) > maxChallenge {
-		return fmt.Errorf("%w: %d bytes", ErrMalformedChallenge, len(b))
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(b, &fields) != nil || fields == nil {
-		return ErrMalformedChallenge
-	}
-	return &Error{
-		Status:  field(fields["status"]),
-		Schemes: field(fields["schemes"]),
-		Scope:   field(fields["scope"]),
-	}
+// newError keeps the members Google documents for the failure challenge;
+// any other is ignored.
+func newError(f oauthtoken.Fields) error {
+	return &Error{Status: f.Get("status"), Schemes: f.Get("schemes"), Scope: f.Get("scope")}
 }
 
-// field returns a JSON string or number as sanitised text, and "" for
-// anything else: a server may send the status as 401 instead of "401".
-func field(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		var n json.Number
-		if json.Unmarshal(raw, &n) != nil {
-			return ""
-		}
-		s = n.String()
-	}
-	return sanitize(s)
-}
+// refusesToken reports whether a failure challenge's status says the token
+// is invalid or expired: Google sends HTTP's "401" for that.
+func refusesToken(status string) bool { return status == "401" }
 
-// sanitize makes a server's value safe to print: it could otherwise forge
-// lines in logs or reorder text with bidirectional controls.
-func sanitize(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() >= maxField {
-			b.WriteString("...")
-			break
-		}
-		if !unicode.IsPrint(r) {
-			r = unicode.ReplacementChar
-		}
-		b.WriteRune(r)
+// mechanism tells the token code shared with the other bearer mechanism
+// how XOAUTH2 reports its failures.
+func mechanism() oauthtoken.Mechanism {
+	return oauthtoken.Mechanism{
+		Name: "xoauth2", NewError: newError, RefusesToken: refusesToken,
+		ErrBadToken: ErrBadToken, ErrTokenRejected: ErrTokenRejected, ErrMalformedChallenge: ErrMalformedChallenge,
 	}
-	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/xoauth2"
 )
 
@@ -27,7 +28,7 @@ func FuzzChallenge(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, challenge []byte) {
-		a := xoauth2.New(googleUser, static(googleToken)).(auth.Retrier)
+		a := xoauth2.New(googleUser, oauthtest.Static(googleToken)).(auth.Retrier)
 		if _, _, err := a.Start(verified); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package xoauth2_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -10,40 +9,16 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/xoauth2"
 	"github.com/smtpauth/smtpauth/client"
 )
-
-// serve plays an SMTP server on conn: it sends replies[0] as the greeting,
-// then replies[i] after the i-th line it reads, and returns the lines read.
-func serve(conn net.Conn, replies []string) <-chan []string {
-	done := make(chan []string, 1)
-	go func() {
-		defer conn.Close()
-		var lines []string
-		r := bufio.NewReader(conn)
-		for i, reply := range replies {
-			if i > 0 {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					break
-				}
-				lines = append(lines, line)
-			}
-			if _, err := conn.Write([]byte(reply)); err != nil {
-				break
-			}
-		}
-		done <- lines
-	}()
-	return done
-}
 
 // TestWireWithNetSMTP runs Google's failure flow through net/smtp's client
 // and checks every byte the client sends, the dummy reply included.
 func TestWireWithNetSMTP(t *testing.T) {
 	client, server := net.Pipe()
-	got := serve(server, []string{
+	got := oauthtest.Serve(server, []string{
 		"220 localhost ESMTP\r\n",
 		"250-localhost\r\n250 AUTH XOAUTH2\r\n",
 		"334 " + base64.StdEncoding.EncodeToString([]byte(googleFail)) + "\r\n",
@@ -55,7 +30,7 @@ func TestWireWithNetSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := xoauth2.New(googleUser, static(googleToken))
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken))
 	err = c.Auth(a)
 	var tp *textproto.Error
 	if !errors.As(err, &tp) || tp.Code != 535 {
@@ -81,7 +56,7 @@ func TestWireWithNetSMTP(t *testing.T) {
 // token through smtpauth's client on one connection.
 func TestWireRetryWithClient(t *testing.T) {
 	conn, server := net.Pipe()
-	got := serve(server, []string{
+	got := oauthtest.Serve(server, []string{
 		"220 localhost ESMTP\r\n",
 		"250-localhost\r\n250 AUTH XOAUTH2\r\n",
 		"334 " + base64.StdEncoding.EncodeToString([]byte(googleFail)) + "\r\n",
@@ -93,7 +68,7 @@ func TestWireRetryWithClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &tokens{list: []string{"first", "second"}}
+	ts := &oauthtest.Tokens{List: []string{"first", "second"}}
 	if err := c.Auth(xoauth2.New(googleUser, ts)); err != nil {
 		t.Fatalf("Auth = %v; want success after the retry", err)
 	}

@@ -43,15 +43,11 @@ package xoauth2
 
 import (
 	"errors"
-	"fmt"
-	"net/textproto"
-	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken"
 )
 
 var (
@@ -72,50 +68,29 @@ var (
 
 type xoauth2Auth struct {
 	username string
-	ts       oauth2.TokenSource
-
-	mu       sync.Mutex
-	sent     string // token of the current exchange, "" until Start succeeds
-	answered bool   // the failure challenge of the current exchange got its reply
-	failure  error  // what that challenge said: *Error, ErrMalformedChallenge or nil
-	rejected string // last token the server refused
-	fresh    string // token Retry obtained for the next Start
-	retried  bool
+	ex       *oauthtoken.Exchange // token, failure and retry bookkeeping
 }
 
 // New returns an Auth that implements XOAUTH2 for username with access
 // tokens from ts, asked for one in every Start.
 func New(username string, ts oauth2.TokenSource) auth.Auth {
-	return &xoauth2Auth{username: username, ts: ts}
+	return &xoauth2Auth{username: username, ex: oauthtoken.NewExchange(mechanism(), ts)}
 }
 
 func (a *xoauth2Auth) Start(server *auth.ServerInfo) (string, []byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sent, a.answered = "", false
+	a.ex.Reset()
 	// Checked before the token source is asked, so that no token is even
 	// fetched for an unprotected link.
 	if server == nil || !server.TLS && !auth.IsLocalhost(server.Name) {
 		return "", nil, auth.ErrUnencrypted
 	}
-	if !validUsername(a.username) {
+	if !oauthtoken.ValidUsername(a.username) {
 		return "", nil, ErrBadUsername
 	}
-	token := a.fresh
-	a.fresh = ""
-	if token == "" {
-		var err error
-		if token, err = fetch(a.ts); err != nil {
-			return "", nil, err
-		}
+	token, err := a.ex.Token()
+	if err != nil {
+		return "", nil, err
 	}
-	if token == a.rejected {
-		if a.failure != nil {
-			return "", nil, fmt.Errorf("%w: %w", ErrTokenRejected, a.failure)
-		}
-		return "", nil, ErrTokenRejected
-	}
-	a.sent, a.failure = token, nil
 	// Google's format: "user=" user ^A "auth=Bearer " token ^A ^A.
 	resp := make([]byte, 0, len(a.username)+len(token)+20)
 	resp = append(resp, "user="...)
@@ -127,107 +102,14 @@ func (a *xoauth2Auth) Start(server *auth.ServerInfo) (string, []byte, error) {
 }
 
 func (a *xoauth2Auth) Next(fromServer []byte, more bool) ([]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !more {
-		// A success after a failure challenge contradicts it; trusting
-		// either side would be a guess, so the exchange fails.
-		if a.failure != nil {
-			return nil, fmt.Errorf("xoauth2: server accepted after refusing the token: %w", a.failure)
-		}
-		return nil, nil
-	}
 	// The only challenge XOAUTH2 knows is the one failure challenge after
-	// the initial response.
-	if a.sent == "" || a.answered {
-		return nil, auth.ErrUnexpectedChallenge
-	}
-	a.answered = true
-	a.failure = parseFailure(fromServer)
-	var e *Error
-	if errors.As(a.failure, &e) && e.Status == "401" {
-		a.rejected = a.sent
-	}
-	// The required dummy reply: an empty response, whatever the challenge
-	// held, so that the server sends its final reply.
-	return []byte{}, nil
+	// the initial response. The required dummy reply to it is an empty
+	// response.
+	return a.ex.Next(fromServer, more, []byte{})
 }
 
 // Retry implements auth.Retrier; see the package documentation.
-func (a *xoauth2Auth) Retry(refusal error) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.retried || a.sent == "" || !a.tokenRefused(refusal) {
-		return false
-	}
-	a.rejected = a.sent
-	token, err := fetch(a.ts)
-	if err != nil || token == a.rejected {
-		return false
-	}
-	a.retried, a.fresh = true, token
-	return true
-}
-
-// tokenRefused reports whether the refusal was about the token: the
-// failure challenge's status says so when it names one, otherwise a 535
-// (RFC 4954 §6, credentials invalid) does.
-func (a *xoauth2Auth) tokenRefused(refusal error) bool {
-	var e *Error
-	if errors.As(a.failure, &e) && e.Status != "" {
-		return e.Status == "401"
-	}
-	var tp *textproto.Error
-	return errors.As(refusal, &tp) && tp.Code == 535
-}
-
-// fetch asks ts for a token and returns its access token if it can be sent.
-func fetch(ts oauth2.TokenSource) (string, error) {
-	if ts == nil {
-		return "", errors.New("xoauth2: no token source")
-	}
-	tok, err := ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("xoauth2: token source: %w", err)
-	}
-	if tok == nil || !isB64Token(tok.AccessToken) {
-		return "", ErrBadToken
-	}
-	return tok.AccessToken, nil
-}
-
-// isB64Token reports whether s matches RFC 6750 §2.1:
-// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	i := 0
-	for i < len(s) && isB64Char(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for i < len(s) && s[i] == '=' {
-		i++
-	}
-	return i == len(s)
-}
-
-func isB64Char(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
-}
-
-func validUsername(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
+func (a *xoauth2Auth) Retry(refusal error) bool { return a.ex.Retry(refusal) }
 
 // String hides the token from fmt's %v and %+v.
 func (a *xoauth2Auth) String() string { return "XOAUTH2" }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/smtpauth/smtpauth/auth"
+	"github.com/smtpauth/smtpauth/auth/internal/oauthtoken/oauthtest"
 	"github.com/smtpauth/smtpauth/auth/xoauth2"
 )
 
@@ -26,26 +27,6 @@ const (
 
 var verified = &auth.ServerInfo{Name: "smtp.gmail.com", TLS: true, Auth: []string{"XOAUTH2"}}
 
-// tokens is a TokenSource that hands out its list in order, repeating the
-// last one, and counts the calls.
-type tokens struct {
-	list  []string
-	err   error
-	calls int
-}
-
-func (t *tokens) Token() (*oauth2.Token, error) {
-	t.calls++
-	if t.err != nil {
-		return nil, t.err
-	}
-	return &oauth2.Token{AccessToken: t.list[min(t.calls, len(t.list))-1]}, nil
-}
-
-func static(token string) oauth2.TokenSource {
-	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})
-}
-
 // refusal is the final reply after a failure, as smtpauth's client reports
 // it: an error that unwraps to *textproto.Error.
 func refusal(code int) error {
@@ -53,7 +34,7 @@ func refusal(code int) error {
 }
 
 func TestGoogleExample(t *testing.T) {
-	a := xoauth2.New(googleUser, static(googleToken))
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken))
 	mech, resp, err := a.Start(verified)
 	want := "user=" + googleUser + "\x01auth=Bearer " + googleToken + "\x01\x01"
 	if err != nil || mech != "XOAUTH2" || string(resp) != want {
@@ -76,17 +57,17 @@ func TestRefusesUnprotected(t *testing.T) {
 		{Name: "smtp.gmail.com"},
 		{Name: "localhost.evil.example", Auth: []string{"XOAUTH2"}},
 	} {
-		ts := &tokens{list: []string{googleToken}}
+		ts := &oauthtest.Tokens{List: []string{googleToken}}
 		mech, resp, err := xoauth2.New(googleUser, ts).Start(server)
 		if !errors.Is(err, auth.ErrUnencrypted) || mech != "" || resp != nil {
 			t.Errorf("Start(%+v) = %q, %q, %v; want ErrUnencrypted", server, mech, resp, err)
 		}
-		if ts.calls != 0 {
+		if ts.Calls != 0 {
 			t.Errorf("Start(%+v) fetched a token for an unprotected link", server)
 		}
 	}
 	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
-		if _, _, err := xoauth2.New(googleUser, static(googleToken)).Start(&auth.ServerInfo{Name: name}); err != nil {
+		if _, _, err := xoauth2.New(googleUser, oauthtest.Static(googleToken)).Start(&auth.ServerInfo{Name: name}); err != nil {
 			t.Errorf("Start(%s without TLS) = %v; want nil", name, err)
 		}
 	}
@@ -94,7 +75,7 @@ func TestRefusesUnprotected(t *testing.T) {
 
 func TestBadUsername(t *testing.T) {
 	for _, user := range []string{"a\x01auth=Bearer x", "a\nb", "a\x00", "a\x7f", "a\u0085", "\xff"} {
-		ts := &tokens{list: []string{googleToken}}
+		ts := &oauthtest.Tokens{List: []string{googleToken}}
 		if _, resp, err := xoauth2.New(user, ts).Start(verified); !errors.Is(err, xoauth2.ErrBadUsername) || resp != nil {
 			t.Errorf("Start(user %q) = %q, %v; want ErrBadUsername", user, resp, err)
 		}
@@ -103,7 +84,7 @@ func TestBadUsername(t *testing.T) {
 
 func TestTokenValidation(t *testing.T) {
 	for _, tok := range []string{"", "=", "==abc", "abc=def", "a b", "a\x01b", "a\r\nMAIL FROM:<x>", "a\x00", "ab%", "é", "a,b"} {
-		_, resp, err := xoauth2.New(googleUser, static(tok)).Start(verified)
+		_, resp, err := xoauth2.New(googleUser, oauthtest.Static(tok)).Start(verified)
 		if !errors.Is(err, xoauth2.ErrBadToken) || resp != nil {
 			t.Errorf("token %q: Start = %q, %v; want ErrBadToken", tok, resp, err)
 		}
@@ -112,23 +93,19 @@ func TestTokenValidation(t *testing.T) {
 		}
 	}
 	for _, tok := range []string{"a", "A-._~+/9", "abc==", "x="} {
-		if _, _, err := xoauth2.New(googleUser, static(tok)).Start(verified); err != nil {
+		if _, _, err := xoauth2.New(googleUser, oauthtest.Static(tok)).Start(verified); err != nil {
 			t.Errorf("token %q: Start = %v; want nil", tok, err)
 		}
 	}
 }
 
-type nilTokenSource struct{}
-
-func (nilTokenSource) Token() (*oauth2.Token, error) { return nil, nil }
-
 func TestTokenSourceErrors(t *testing.T) {
 	cause := errors.New("oauth2: cannot fetch token: 400 Bad Request")
-	_, resp, err := xoauth2.New(googleUser, &tokens{err: cause}).Start(verified)
+	_, resp, err := xoauth2.New(googleUser, &oauthtest.Tokens{Err: cause}).Start(verified)
 	if !errors.Is(err, cause) || resp != nil || !strings.HasPrefix(err.Error(), "xoauth2: ") {
 		t.Errorf("Start = %q, %v; want a wrapped %v", resp, err, cause)
 	}
-	if _, _, err := xoauth2.New(googleUser, nilTokenSource{}).Start(verified); !errors.Is(err, xoauth2.ErrBadToken) {
+	if _, _, err := xoauth2.New(googleUser, oauthtest.NilToken{}).Start(verified); !errors.Is(err, xoauth2.ErrBadToken) {
 		t.Errorf("nil token: Start = %v; want ErrBadToken", err)
 	}
 	if _, _, err := xoauth2.New(googleUser, nil).Start(verified); err == nil {
@@ -156,7 +133,7 @@ func fail(t *testing.T, a auth.Auth, challenge string) {
 }
 
 func TestFailureChallenge(t *testing.T) {
-	a := xoauth2.New(googleUser, static(googleToken))
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken))
 	start(t, a, googleToken)
 	fail(t, a, googleFail)
 	var e *xoauth2.Error
@@ -177,7 +154,7 @@ func TestFailureChallenge(t *testing.T) {
 }
 
 func TestChallengeBeforeStart(t *testing.T) {
-	a := xoauth2.New(googleUser, static(googleToken))
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken))
 	if reply, err := a.Next([]byte(googleFail), true); !errors.Is(err, auth.ErrUnexpectedChallenge) || reply != nil {
 		t.Errorf("Next before Start = %q, %v; want ErrUnexpectedChallenge", reply, err)
 	}
@@ -205,7 +182,7 @@ func TestHostileChallenges(t *testing.T) {
 		{"unknown fields", `{"status":"400","error":"invalid_request","scope":"x"}`, &xoauth2.Error{Status: "400", Scope: "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := xoauth2.New(googleUser, static(googleToken))
+			a := xoauth2.New(googleUser, oauthtest.Static(googleToken))
 			start(t, a, googleToken)
 			fail(t, a, tc.challenge)
 			err := xoauth2.ServerError(a)
@@ -224,7 +201,7 @@ func TestHostileChallenges(t *testing.T) {
 }
 
 func TestRetryWithFreshToken(t *testing.T) {
-	ts := &tokens{list: []string{"first", "second", "third"}}
+	ts := &oauthtest.Tokens{List: []string{"first", "second", "third"}}
 	a := xoauth2.New(googleUser, ts).(auth.Retrier)
 	start(t, a, "first")
 	fail(t, a, googleFail)
@@ -232,21 +209,21 @@ func TestRetryWithFreshToken(t *testing.T) {
 		t.Fatal("Retry after a 401 with a new token = false")
 	}
 	start(t, a, "second")
-	if ts.calls != 2 {
-		t.Errorf("token source called %d times; want 2", ts.calls)
+	if ts.Calls != 2 {
+		t.Errorf("token source called %d times; want 2", ts.Calls)
 	}
 	fail(t, a, googleFail)
 	if a.Retry(refusal(535)) {
 		t.Error("second Retry = true; want at most one per Auth")
 	}
 	// "second" was refused too: the Auth does not send it again.
-	if ts.calls != 2 {
-		t.Errorf("token source called %d times after the second refusal; want 2", ts.calls)
+	if ts.Calls != 2 {
+		t.Errorf("token source called %d times after the second refusal; want 2", ts.Calls)
 	}
 }
 
 func TestRetrySameToken(t *testing.T) {
-	ts := &tokens{list: []string{googleToken}}
+	ts := &oauthtest.Tokens{List: []string{googleToken}}
 	a := xoauth2.New(googleUser, ts).(auth.Retrier)
 	start(t, a, googleToken)
 	fail(t, a, googleFail)
@@ -282,7 +259,7 @@ func TestRetryDecision(t *testing.T) {
 		{"not a server reply", "", errors.New("connection reset"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := &tokens{list: []string{"first", "second"}}
+			ts := &oauthtest.Tokens{List: []string{"first", "second"}}
 			a := xoauth2.New(googleUser, ts).(auth.Retrier)
 			start(t, a, "first")
 			if tc.challenge != "" {
@@ -293,33 +270,33 @@ func TestRetryDecision(t *testing.T) {
 			}
 			if tc.want {
 				start(t, a, "second")
-			} else if ts.calls != 1 {
-				t.Errorf("token source called %d times; want no refresh", ts.calls)
+			} else if ts.Calls != 1 {
+				t.Errorf("token source called %d times; want no refresh", ts.Calls)
 			}
 		})
 	}
 }
 
 func TestRetryEdgeCases(t *testing.T) {
-	a := xoauth2.New(googleUser, static(googleToken)).(auth.Retrier)
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken)).(auth.Retrier)
 	if a.Retry(refusal(535)) {
 		t.Error("Retry before Start = true")
 	}
-	ts := &tokens{list: []string{"first"}}
+	ts := &oauthtest.Tokens{List: []string{"first"}}
 	b := xoauth2.New(googleUser, ts).(auth.Retrier)
 	start(t, b, "first")
-	ts.err = errors.New("refresh failed")
+	ts.Err = errors.New("refresh failed")
 	if b.Retry(refusal(535)) {
 		t.Error("Retry with a failing token source = true")
 	}
-	ts.err, ts.list = nil, []string{"bad token"}
+	ts.Err, ts.List = nil, []string{"bad token"}
 	if b.Retry(refusal(535)) {
 		t.Error("Retry with an invalid new token = true")
 	}
 }
 
 func TestFormattingHidesToken(t *testing.T) {
-	ts := &tokens{list: []string{googleToken, "second" + googleToken}}
+	ts := &oauthtest.Tokens{List: []string{googleToken, "second" + googleToken}}
 	a := xoauth2.New(googleUser, ts).(auth.Retrier)
 	start(t, a, googleToken)
 	fail(t, a, googleFail)
@@ -365,7 +342,7 @@ func ExampleNew() {
 // A shared Auth must stay memory-safe (run with -race); its bookkeeping is
 // shared, which the package documentation says.
 func TestSharedAuth(t *testing.T) {
-	a := xoauth2.New(googleUser, static(googleToken)).(auth.Retrier)
+	a := xoauth2.New(googleUser, oauthtest.Static(googleToken)).(auth.Retrier)
 	challenge := []byte(googleFail)
 	var wg sync.WaitGroup
 	for range 8 {
