@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -270,5 +271,21 @@ func TestSelectorLogsDecisions(t *testing.T) {
 	}
 	if strings.Join(events, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestCredentialsHideSecrets(t *testing.T) {
+	c := registry.Credentials{Username: "user", Password: "hunter2", Host: "mx"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
+		if out := fmt.Sprintf(verb, c); strings.Contains(out, "hunter2") || strings.Contains(out, fmt.Sprintf("%x", "hunter2")) {
+			t.Errorf("%s shows the password: %s", verb, out)
+		}
+	}
+	if out := fmt.Sprintf("%+v", &c); !strings.Contains(out, "Password:true") || !strings.Contains(out, "Username:user") {
+		t.Errorf("%%+v = %s, want the user and whether a password is set", out)
+	}
+	b, err := json.Marshal(c)
+	if err != nil || strings.Contains(string(b), "hunter2") || string(b) != `{"Username":"user","Password":true,"Host":"mx"}` {
+		t.Errorf("json = %s, %v", b, err)
 	}
 }
