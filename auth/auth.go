@@ -42,3 +42,25 @@ var (
 func IsLocalhost(name string) bool {
 	return name == "localhost" || name == "127.0.0.1" || name == "::1"
 }
+
+// CanonicalMechanism returns name upper-cased and true if it is a valid
+// SASL mechanism name (RFC 4422 §3.1: 1 to 20 characters from A-Z, 0-9,
+// '-' and '_'; lower case accepted). Only ASCII letters change case:
+// strings.ToUpper would turn "plaın" (dotless i) into "PLAIN" and "ſ" into
+// "S", letting a server spell a registered name with look-alikes.
+func CanonicalMechanism(name string) (string, bool) {
+	if name == "" || len(name) > 20 {
+		return "", false
+	}
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z':
+			b[i] = c - ('a' - 'A')
+		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}

@@ -27,3 +27,18 @@ func ExampleAuth() {
 	fmt.Println(mech)
 	// Output: CRAM-MD5
 }
+
+func TestCanonicalMechanism(t *testing.T) {
+	for in, want := range map[string]string{
+		"PLAIN": "PLAIN", "plain": "PLAIN", "Scram-Sha-256-Plus": "SCRAM-SHA-256-PLUS", "X_TOKEN": "X_TOKEN",
+		"AAAAAAAAAAAAAAAAAAAA": "AAAAAAAAAAAAAAAAAAAA",
+		// Not names: the zero value and false.
+		"": "", "AAAAAAAAAAAAAAAAAAAAA": "", "PL@IN": "", "PLAIN ": "", "PLA\x00IN": "",
+		"plaın": "", "ſcram-ſha-256": "", "PL\u00c4IN": "",
+	} {
+		got, ok := auth.CanonicalMechanism(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("CanonicalMechanism(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

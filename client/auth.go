@@ -90,7 +90,7 @@ func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 	if mech == "" {
 		return nil, nil // the Auth contract: the mechanism chose to skip
 	}
-	if !validMechanism(mech) {
+	if _, ok := auth.CanonicalMechanism(mech); !ok {
 		c.Quit()
 		return nil, fmt.Errorf("%w: mechanism name %q", ErrInvalidArgument, mech)
 	}

@@ -3,6 +3,8 @@ package client
 import (
 	"slices"
 	"strings"
+
+	"github.com/smtpauth/smtpauth/auth"
 )
 
 // parseEHLO reads the keyword lines of an EHLO reply (RFC 5321 §4.1.1.1),
@@ -28,8 +30,9 @@ func parseEHLO(lines []string) (ext map[string]string, mechs []string) {
 		}
 		sawAuth = true
 		for _, m := range strings.Fields(param) {
-			m = upperASCII(m)
-			if validMechanism(m) && !slices.Contains(mechs, m) {
+			// A name outside RFC 4422's syntax is not one any registry
+			// could hold: it is dropped, never guessed at.
+			if m, ok := auth.CanonicalMechanism(m); ok && !slices.Contains(mechs, m) {
 				mechs = append(mechs, m)
 			}
 		}
@@ -48,21 +51,6 @@ func validKeyword(k string) bool {
 	}
 	for i := 0; i < len(k); i++ {
 		if b := k[i]; !(b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// validMechanism checks RFC 4422 §3.1: 1 to 20 characters from upper-case
-// letters, digits, hyphen and underscore. A name outside that set is not a
-// mechanism any registry could hold, so it is dropped, never guessed at.
-func validMechanism(m string) bool {
-	if m == "" || len(m) > 20 {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		if b := m[i]; !(b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
 			return false
 		}
 	}

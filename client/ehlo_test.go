@@ -146,31 +146,6 @@ func TestUpperASCII(t *testing.T) {
 	}
 }
 
-func TestValidMechanism(t *testing.T) {
-	tests := []struct {
-		m  string
-		ok bool
-	}{
-		{"PLAIN", true},
-		{"CRAM-MD5", true},
-		{"SCRAM-SHA-256-PLUS", true},
-		{"X_TOKEN", true},
-		{strings.Repeat("A", 20), true},
-		{strings.Repeat("A", 21), false},
-		{"", false},
-		{"plain", false}, // callers upper-case first
-		{"PL@IN", false},
-		{"PLAIN ", false},
-		{"PLA\x00IN", false},
-		{"PL\u00c4IN", false},
-	}
-	for _, tt := range tests {
-		if got := validMechanism(tt.m); got != tt.ok {
-			t.Errorf("validMechanism(%q) = %t, want %t", tt.m, got, tt.ok)
-		}
-	}
-}
-
 func TestValidKeyword(t *testing.T) {
 	tests := []struct {
 		k  string

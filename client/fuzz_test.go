@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/smtpauth/smtpauth/auth"
 )
 
 // hasControl reports whether s holds a control character other than tab:
@@ -95,7 +97,7 @@ func FuzzParseEHLO(f *testing.F) {
 		}, text)
 		seen := make(map[string]bool)
 		for _, m := range mechs {
-			if !validMechanism(m) || m != strings.ToUpper(m) {
+			if c, ok := auth.CanonicalMechanism(m); !ok || c != m {
 				t.Errorf("invalid mechanism %q", m)
 			}
 			if seen[m] {

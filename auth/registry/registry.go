@@ -138,10 +138,11 @@ var Default = newDefault()
 
 // Register adds m, replacing any mechanism of the same name.
 func (r *Registry) Register(m Mechanism) error {
-	if !validName(m.Name) || m.New == nil {
+	name, ok := auth.CanonicalMechanism(m.Name)
+	if !ok || m.New == nil {
 		return fmt.Errorf("%w: %q", ErrInvalidMechanism, m.Name)
 	}
-	m.Name = strings.ToUpper(m.Name)
+	m.Name = name
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mechs[m.Name] = m
@@ -164,7 +165,9 @@ func (r *Registry) RegisterAuth(name string, rank int, cleartextEquivalent bool,
 func (r *Registry) Unregister(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.mechs, strings.ToUpper(name))
+	if name, ok := auth.CanonicalMechanism(name); ok {
+		delete(r.mechs, name)
+	}
 }
 
 // Mechanisms returns the registered mechanisms, highest rank first, ties
@@ -208,17 +211,4 @@ func (r *Registry) Clone() *Registry {
 		c.mechs[k] = v
 	}
 	return c
-}
-
-// validName checks RFC 4422 §3.1's syntax, in either case.
-func validName(n string) bool {
-	if n == "" || len(n) > 20 {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		if c := n[i] &^ 0x20; !(c >= 'A' && c <= 'Z' || n[i] >= '0' && n[i] <= '9' || n[i] == '-' || n[i] == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -17,9 +17,15 @@ func (r *Registry) Select(creds Credentials, server *auth.ServerInfo, conn auth.
 }
 
 func selectMechanisms(mechs []Mechanism, p *Policy, creds *Credentials, server *auth.ServerInfo, conn auth.ConnState) *Report {
+	// Only well-formed names count: net/smtp's client passes the server's
+	// spelling through, look-alike letters included.
+	var names []string
 	advertised := make(map[string]bool, len(server.Auth))
 	for _, name := range server.Auth {
-		advertised[strings.ToUpper(name)] = true
+		if name, ok := auth.CanonicalMechanism(name); ok && !advertised[name] {
+			advertised[name] = true
+			names = append(names, name)
+		}
 	}
 	var usable, skipped []Decision
 	for i := range mechs {
@@ -42,8 +48,7 @@ func selectMechanisms(mechs []Mechanism, p *Policy, creds *Credentials, server *
 			skipped = append(skipped, d)
 		}
 	}
-	for _, name := range server.Auth {
-		name = strings.ToUpper(name)
+	for _, name := range names {
 		if !slices.ContainsFunc(mechs, func(m Mechanism) bool { return m.Name == name }) &&
 			!slices.ContainsFunc(skipped, func(d Decision) bool { return d.Name == name }) {
 			skipped = append(skipped, Decision{Name: name, Advertised: true, Outcome: Skipped, Reason: "not registered"})

@@ -145,7 +145,7 @@ func hashFor(base string) func() hash.Hash {
 // SASLprep did. Both give SASLprep's result on ASCII; unlike SASLprep,
 // UsernameCasePreserved rejects spaces. Empty credentials are rejected.
 func New(mechanism string, cfg Config) (auth.Auth, error) {
-	name := strings.ToUpper(mechanism)
+	name, _ := auth.CanonicalMechanism(mechanism)
 	base, plus := strings.CutSuffix(name, "-PLUS")
 	h := hashFor(base)
 	if h == nil {
@@ -308,7 +308,7 @@ func offersPlus(server *auth.ServerInfo) bool {
 		return false
 	}
 	for _, m := range server.Auth {
-		m = strings.ToUpper(m)
+		m, _ = auth.CanonicalMechanism(m)
 		if strings.HasPrefix(m, "SCRAM-") && strings.HasSuffix(m, "-PLUS") {
 			return true
 		}
