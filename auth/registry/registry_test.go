@@ -162,7 +162,8 @@ func TestSelectorRetry(t *testing.T) {
 		next   string
 	}{
 		{"504 moves on", registry.Policy{}, 504, true, "MIDDLE"},
-		{"534 moves on", registry.Policy{}, 534, true, "MIDDLE"},
+		{"534 does not go weaker", registry.Policy{}, 534, false, ""},
+		{"534 moves to a stronger preferred-over one", registry.Policy{Prefer: []string{"MIDDLE"}}, 534, true, "STRONG"},
 		{"535 stops", registry.Policy{}, 535, false, ""},
 		{"535 moves on by opt-in", registry.Policy{RetryOnAuthFailure: true}, 535, true, "MIDDLE"},
 		{"454 stops", registry.Policy{}, 454, false, ""},
@@ -174,15 +175,19 @@ func TestSelectorRetry(t *testing.T) {
 			s := r.Auth(password)
 			s.SetConnState(remote)
 			server := &auth.ServerInfo{Name: "mx", TLS: true, Auth: []string{"STRONG", "MIDDLE"}}
-			if mech, _, err := s.Start(server); mech != "STRONG" || err != nil {
+			first := "STRONG"
+			if len(tc.policy.Prefer) > 0 {
+				first = tc.policy.Prefer[0]
+			}
+			if mech, _, err := s.Start(server); mech != first || err != nil {
 				t.Fatalf("first Start = %q, %v", mech, err)
 			}
 			if got := s.Retry(refusal(tc.code)); got != tc.retry {
 				t.Fatalf("Retry(%d) = %v, want %v", tc.code, got, tc.retry)
 			}
 			d := s.Report().Decisions[0]
-			if d.Name != "STRONG" || d.Outcome != registry.Tried || !strings.Contains(d.Reason, fmt.Sprint(tc.code)) {
-				t.Errorf("report line = %+v, want STRONG tried with the reply", d)
+			if d.Name != first || d.Outcome != registry.Tried || !strings.Contains(d.Reason, fmt.Sprint(tc.code)) {
+				t.Errorf("report line = %+v, want %s tried with the reply", d, first)
 			}
 			if !tc.retry {
 				return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"net/textproto"
 
 	"github.com/smtpauth/smtpauth/auth"
@@ -113,8 +114,10 @@ func (s *Selector) Next(fromServer []byte, more bool) ([]byte, error) {
 // connection:
 //   - the mechanism itself may retry once if it implements auth.Retrier
 //     (XOAUTH2 and OAUTHBEARER, with a fresh token);
-//   - 504 (mechanism unknown, RFC 4954 §6) and 534 (mechanism too weak,
-//     RFC 4954 §6) move to the next candidate;
+//   - 504 (mechanism unknown, RFC 4954 §6) moves to the next candidate;
+//   - 534 (mechanism too weak, RFC 4954 §6) moves only to a candidate ranked
+//     above the refused one (possible when Policy.Prefer put a weaker one
+//     first): a weaker one would be refused the same way;
 //   - 535 (credentials invalid) moves on only if the policy's
 //     RetryOnAuthFailure is set;
 //   - anything else, 4xx and 421 included, stops.
@@ -138,7 +141,10 @@ func (s *Selector) Retry(refusal error) bool {
 		return false
 	}
 	switch {
-	case tp.Code == 504 || tp.Code == 534:
+	case tp.Code == 504:
+	case tp.Code == 534:
+		refused := s.mech.Rank
+		s.queue = slices.DeleteFunc(s.queue, func(m Mechanism) bool { return m.Rank <= refused })
 	case tp.Code == 535 && s.policy.RetryOnAuthFailure:
 	default:
 		return false
