@@ -62,6 +62,9 @@ func (c *Client) Auth(a Auth) error {
 	if err := c.hello(); err != nil {
 		return err
 	}
+	if c.authed {
+		return ErrAlreadyAuthenticated
+	}
 	retrier, _ := a.(auth.Retrier)
 	for {
 		refusal, err := c.authenticate(a)
@@ -124,6 +127,7 @@ func (c *Client) authenticate(a Auth) (refusal *Error, err error) {
 				c.Quit()
 				return nil, err
 			}
+			c.authed = true
 			return nil, nil
 		default:
 			return newError(r.code, r.text()), nil

@@ -261,7 +261,7 @@ func (b *batch) settle(i int, res *Result, err error) {
 		r.Status = Delivered
 	case errors.As(err, &serr) || errors.Is(err, ErrRecipientsRefused):
 		r.Status = Refused
-	case b.c.broken != nil && res != nil:
+	case res != nil && res.sent:
 		r.Status = Unknown // the exchange died after the data went out
 	default:
 		r.Status = NotSent

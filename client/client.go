@@ -48,6 +48,11 @@ var (
 	// ErrTimeout wraps a wait that ended at its timeout or deadline. The
 	// connection is closed: its state is unknown.
 	ErrTimeout = errors.New("smtp: timeout")
+
+	// ErrAlreadyAuthenticated reports a second Auth on a connection that
+	// has authenticated: RFC 4954 §4 forbids it, and a connection must
+	// never carry two identities. Nothing was written.
+	ErrAlreadyAuthenticated = errors.New("smtp: already authenticated")
 )
 
 // A Client represents a client connection to an SMTP server.
@@ -84,6 +89,7 @@ type Client struct {
 	ext        map[string]string // EHLO keywords, upper case
 	auth       []string          // advertised mechanisms, upper case
 	redact     bool              // inside an AUTH exchange
+	authed     bool              // an AUTH exchange succeeded
 	broken     error             // set when the stream is out of step
 	chunk      chunker           // reused across messages: fewer allocations
 
@@ -383,7 +389,7 @@ func (c *Client) checkUTF8(addr string) error {
 	if _, ok := c.ext["SMTPUTF8"]; ok || isASCII(addr) {
 		return nil
 	}
-	return fmt.Errorf("%w: %q is not ASCII and the server does not offer SMTPUTF8", ErrInvalidArgument, addr)
+	return fmt.Errorf("%w: %q is not ASCII and needs SMTPUTF8", ErrNotSupported, addr)
 }
 
 // Verify checks the validity of an email address on the server.

@@ -142,12 +142,12 @@ S: 250 ok
 C: QUIT
 S: 221 bye`)
 	c := s.dial(t, "mx.example.com")
-	if err := c.Mail("jörg@example.org"); !errors.Is(err, ErrInvalidArgument) {
-		t.Fatalf("Mail = %v, want ErrInvalidArgument", err)
+	if err := c.Mail("jörg@example.org"); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("Mail = %v, want ErrNotSupported", err)
 	}
 	must(t, c.Mail("a@example.org"))
-	if err := c.Rcpt("用户@例子.广告"); !errors.Is(err, ErrInvalidArgument) {
-		t.Fatalf("Rcpt = %v, want ErrInvalidArgument", err)
+	if err := c.Rcpt("用户@例子.广告"); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("Rcpt = %v, want ErrNotSupported", err)
 	}
 	must(t, c.Quit())
 	s.check(t)

@@ -40,6 +40,7 @@ type dataWriter struct {
 	closed   bool
 	n        int64  // bytes accepted, for the trace
 	response string // the text of the final reply
+	flushed  bool   // the final "." left the client
 }
 
 var errWriterClosed = errors.New("smtp: write to closed DATA writer")
@@ -79,6 +80,7 @@ func (d *dataWriter) Close() error {
 	if err := d.w.Flush(); err != nil {
 		return c.fail(err)
 	}
+	d.flushed = true
 	r, err := c.read(t.DataEnd)
 	if err != nil {
 		return err

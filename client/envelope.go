@@ -22,6 +22,11 @@ var (
 	// ErrRecipientsRefused reports that the server refused some or all
 	// recipients; the Result says which, and who got the message.
 	ErrRecipientsRefused = errors.New("smtp: recipients refused")
+
+	// ErrOutcomeUnknown reports that the whole message was sent but the
+	// connection failed before the server's verdict: it may have been
+	// delivered. Sending it again risks a duplicate; the client never does.
+	ErrOutcomeUnknown = errors.New("smtp: message sent, outcome unknown")
 )
 
 // Envelope is one message's SMTP envelope and its delivery options.
@@ -56,6 +61,8 @@ type Result struct {
 	Accepted []string           // recipients the server accepted
 	Refused  []RefusedRecipient // recipients it refused, in order
 	Response string             // the server's reply to the message, often with a queue ID
+
+	sent bool // the whole message left the client
 }
 
 // RefusedRecipient is a recipient the server refused, with its reply.
@@ -102,8 +109,9 @@ func (c *Client) prepare(env *Envelope, body io.Reader) (*transaction, error) {
 		mail.WriteString(" BODY=8BITMIME")
 	}
 	if limit, ok := c.ext["SIZE"]; ok && tx.size >= 0 {
-		// RFC 1870 §6: 0 or no number means no fixed limit.
-		if n, err := strconv.ParseInt(limit, 10, 64); err == nil && n > 0 && tx.size > n {
+		// RFC 1870 §6: 0 or no number means no fixed limit; anything but
+		// digits is not a number.
+		if n, err := strconv.ParseInt(limit, 10, 64); err == nil && limit[0] != '+' && n > 0 && tx.size > n {
 			return nil, fmt.Errorf("%w: %d octets, limit %d", ErrMessageTooLarge, tx.size, n)
 		}
 		mail.WriteString(" SIZE=" + strconv.FormatInt(tx.size, 10))
@@ -154,8 +162,9 @@ func dsnParams(d *DSN, mail *strings.Builder) (notify string, err error) {
 		return "", fmt.Errorf("%w: DSN return %q", ErrInvalidArgument, d.Return)
 	}
 	if d.EnvelopeID != "" {
-		if len(d.EnvelopeID) > 100 || !isASCII(d.EnvelopeID) {
-			return "", fmt.Errorf("%w: DSN envelope ID must be at most 100 ASCII characters", ErrInvalidArgument)
+		// RFC 3461 §4.4: at most 100 printable US-ASCII characters.
+		if len(d.EnvelopeID) > 100 || strings.IndexFunc(d.EnvelopeID, func(r rune) bool { return r < ' ' || r > '~' }) >= 0 {
+			return "", fmt.Errorf("%w: DSN envelope ID must be at most 100 printable ASCII characters", ErrInvalidArgument)
 		}
 		mail.WriteString(" ENVID=" + xtext(d.EnvelopeID))
 	}

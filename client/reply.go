@@ -104,8 +104,9 @@ func parseReplyLine(line []byte) (code int, more bool, text string, err error) {
 	return code, more, sanitize(line), nil
 }
 
-// sanitize replaces control characters (C0, DEL, C1) and invalid UTF-8
-// with '?', so that reply text cannot move a terminal's cursor or forge
+// sanitize replaces control characters (C0, DEL, C1), bidirectional
+// overrides, line separators and invalid UTF-8 with '?', so that reply text
+// cannot move a terminal's cursor, reorder what a reader sees, or forge
 // lines when it is printed or logged.
 func sanitize(b []byte) string {
 	clean := true
@@ -121,13 +122,20 @@ func sanitize(b []byte) string {
 	out := make([]rune, 0, len(b))
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
-		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && n == 1 {
+		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && n == 1 || invisible(r) {
 			r = '?'
 		}
 		out = append(out, r)
 		b = b[n:]
 	}
 	return string(out)
+}
+
+// invisible reports format characters that change how text around them
+// reads: bidirectional marks, embeddings, overrides and isolates, and the
+// Unicode line and paragraph separators.
+func invisible(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || 0x2028 <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069
 }
 
 func truncate(b []byte) []byte {

@@ -52,8 +52,11 @@ func (c *Client) send(env *Envelope, body io.Reader) (*Result, error) {
 	} else {
 		res, err = c.sendLockStep(tx, body)
 	}
-	if err == nil {
+	switch {
+	case err == nil:
 		err = res.partial()
+	case c.broken != nil && res != nil && res.sent:
+		err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	return res, err
 }
@@ -126,9 +129,8 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 	}
 
 	// Every command sent has a reply to read, whatever the earlier ones
-	// said. From here on a Result, even empty, tells the caller that the
-	// commands (and maybe the message) went out.
-	res := &Result{}
+	// said.
+	res := &Result{sent: withData}
 	mailReply, err := c.read(t.Command)
 	if err != nil {
 		return res, err
@@ -243,10 +245,14 @@ func (res *Result) allRefused() error {
 
 func (c *Client) finishData(res *Result, w *dataWriter, body io.Reader) error {
 	if _, err := io.Copy(w, body); err != nil {
-		return err
+		// The server is inside DATA: any later command would become part of
+		// the message. The connection cannot be used again.
+		return c.fail(fmt.Errorf("smtp: sending the message: %w", err))
 	}
 	// Close reads the verdict; keep its text for the Result.
-	if err := w.Close(); err != nil {
+	err := w.Close()
+	res.sent = w.flushed
+	if err != nil {
 		return err
 	}
 	res.Response = w.response
@@ -333,6 +339,7 @@ func (c *Client) sendChunks(res *Result, body io.Reader, size int64) error {
 		if err := c.Text.W.Flush(); err != nil {
 			return c.fail(err)
 		}
+		res.sent = ch.last
 		sent++
 		if !pipelined || ch.last {
 			for ; sent > 0; sent-- {

@@ -1,6 +1,9 @@
 package client
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // maxPath is RFC 5321 §4.5.3.1.3's limit on a path, brackets included.
 const maxPath = 256
@@ -58,14 +61,16 @@ func closingQuote(s string) int {
 	return -1
 }
 
-// validateDomain checks an EHLO/HELO name: a domain or an address literal,
-// so no spaces, control characters or brackets that would add arguments.
+// validateDomain checks an EHLO/HELO name (RFC 5321 §4.1.1.1): a domain
+// or an address literal such as "[192.0.2.1]" or "[IPv6:::1]", so only
+// letters, digits and "-._:[]" (underscores occur in real host names).
 func validateDomain(name string) error {
 	if name == "" || len(name) > 255 {
 		return fmt.Errorf("%w: host name must be 1 to 255 octets", ErrInvalidArgument)
 	}
 	for i := 0; i < len(name); i++ {
-		if b := name[i]; b <= ' ' || b >= 0x7f || b == '<' || b == '>' {
+		b := name[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("-._:[]", b) >= 0) {
 			return fmt.Errorf("%w: host name %q contains %q", ErrInvalidArgument, name, b)
 		}
 	}

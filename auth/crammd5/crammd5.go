@@ -46,7 +46,9 @@ func (a *cramAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 		return nil, nil
 	}
 	// RFC 2195 §2 has exactly one challenge; a second one is not CRAM-MD5.
-	if a.answered {
+	// It must be a unique msg-id: an empty one would make the response a
+	// fixed function of the password, replayable and precomputable.
+	if a.answered || len(fromServer) == 0 {
 		return nil, auth.ErrUnexpectedChallenge
 	}
 	a.answered = true

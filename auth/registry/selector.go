@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"net/textproto"
+	"slices"
 
 	"github.com/smtpauth/smtpauth/auth"
 )

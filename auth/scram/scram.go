@@ -24,6 +24,7 @@ import (
 	"crypto/sha512"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -110,6 +111,14 @@ func (c Config) String() string {
 
 // GoString hides the password from fmt's %#v.
 func (c Config) GoString() string { return c.String() }
+
+// MarshalJSON encodes the Config without its password.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username, Authzid            string
+		MinIterations, MaxIterations int
+	}{c.Username, c.Authzid, c.MinIterations, c.MaxIterations})
+}
 
 // Mechanisms returns the names New accepts, strongest first: every -PLUS
 // variant ranks above every unbound one, because channel binding stops a
