@@ -172,14 +172,17 @@ func decodeChallenge(r *reply, rounds int) ([]byte, error) {
 	if rounds >= maxAuthRounds {
 		return nil, fmt.Errorf("%w: more than %d authentication challenges", ErrProtocol, maxAuthRounds)
 	}
-	if len(r.lines) != 1 {
+	if r.n != 1 {
 		return nil, fmt.Errorf("%w: multi-line 334 challenge", ErrProtocol)
 	}
-	b, err := base64.StdEncoding.Strict().DecodeString(r.lines[0])
+	enc := base64.StdEncoding.Strict()
+	src := r.firstLine()
+	b := make([]byte, enc.DecodedLen(len(src)))
+	n, err := enc.Decode(b, src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: challenge is not base64: %w", ErrProtocol, err)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 // cancelAuth answers the pending 334 with "*" (RFC 4954 §4), reads the

@@ -49,7 +49,7 @@ type BatchResult struct {
 // flight is a message whose commands are written and replies not yet read.
 type flight struct {
 	index int
-	tx    *transaction
+	tx    transaction
 	rset  bool // preceded by RSET
 }
 
@@ -105,7 +105,8 @@ func (b *batch) run() {
 		if len(b.inflight) == batchWindow {
 			b.readOldest()
 		}
-		tx, err := c.prepare(&m.Envelope, m.Body)
+		var tx transaction
+		err := c.prepare(&tx, &m.Envelope, m.Body)
 		if err == nil {
 			c.chunk.begin()
 			err = c.chunk.fill(m.Body, tx.size)
@@ -116,10 +117,10 @@ func (b *batch) run() {
 		}
 		if !c.chunk.last {
 			b.drain()
-			b.sendAlone(i, tx)
+			b.sendAlone(i, &tx)
 			continue
 		}
-		b.write(i, tx)
+		b.write(i, &tx)
 	}
 	b.drain()
 }
@@ -153,14 +154,11 @@ func (b *batch) write(i int, tx *transaction) {
 		b.results[i].Err = err
 		return
 	}
-	f := flight{index: i, tx: tx, rset: b.started}
+	f := flight{index: i, tx: *tx, rset: b.started}
 	if f.rset {
 		c.queue("RSET")
 	}
-	c.queue(tx.mail)
-	for _, line := range tx.rcpts {
-		c.queue(line)
-	}
+	c.queueTx(tx)
 	c.queueChunk(&c.chunk)
 	// One flush per message: once it returns, the message is whole in the
 	// kernel's hands, which is what tells Unknown from NotSent.
@@ -223,7 +221,7 @@ func (b *batch) readFlight(f flight) (*Result, error) {
 	if closing == nil {
 		closing = mailErr
 	}
-	res := &Result{}
+	res := newResult(&f.tx)
 	for _, rcpt := range f.tx.to {
 		r, err := c.readAfter(t.Command, closing)
 		if err != nil {

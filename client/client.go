@@ -92,6 +92,8 @@ type Client struct {
 	authed     bool              // an AUTH exchange succeeded
 	broken     error             // set when the stream is out of step
 	chunk      chunker           // reused across messages: fewer allocations
+	rep        reply             // reused by every read
+	line       []byte            // reused to build command lines
 
 	mu       sync.Mutex // guards the fields below against context.AfterFunc
 	deadline time.Time  // from SetDeadline
@@ -252,17 +254,17 @@ func (c *Client) roundTrip(timeout time.Duration, line string) (*reply, error) {
 	return c.read(timeout)
 }
 
-// read reads one reply, waiting at most timeout.
+// read reads one reply, waiting at most timeout. The reply is valid until
+// the next read.
 func (c *Client) read(timeout time.Duration) (*reply, error) {
 	if err := c.arm(timeout); err != nil {
 		return nil, err
 	}
-	r, err := readReply(c.Text.R)
-	if err != nil {
+	if err := readReplyInto(c.Text.R, &c.rep); err != nil {
 		return nil, c.fail(err)
 	}
-	c.traceReply(r)
-	return r, nil
+	c.traceReply(&c.rep)
+	return &c.rep, nil
 }
 
 // cmd sends a command and reads its reply, which must match expectCode.
@@ -310,7 +312,7 @@ func (c *Client) ehlo() error {
 	if err != nil {
 		return err
 	}
-	c.ext, c.auth = parseEHLO(r.lines[1:])
+	c.ext, c.auth = parseEHLO(r.lines()[1:])
 	return nil
 }
 

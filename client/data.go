@@ -75,8 +75,10 @@ func (d *dataWriter) Close() error {
 	}
 	d.enc.finish(d.w)
 	d.w.WriteString(".\r\n")
-	c.trace("send", "[message data, "+strconv.FormatInt(d.n, 10)+" bytes]")
-	c.trace("send", ".")
+	if c.Logger != nil {
+		c.trace("send", "[message data, "+strconv.FormatInt(d.n, 10)+" bytes]")
+		c.trace("send", ".")
+	}
 	if err := d.w.Flush(); err != nil {
 		return c.fail(err)
 	}

@@ -71,84 +71,110 @@ type RefusedRecipient struct {
 	Err  *Error
 }
 
-// transaction is an Envelope checked against the server and turned into
-// command lines.
+// transaction is an Envelope checked against the server. Its command
+// lines are written straight into the connection's buffer (appendMail,
+// appendRcpt): sending a message allocates no strings for them.
 type transaction struct {
-	mail  string
-	to    []string
-	rcpts []string // RCPT lines, parallel to to
-	size  int64    // -1 if unknown
+	from   string
+	to     []string
+	size   int64 // -1 if unknown
+	params string // MAIL parameters after BODY and SIZE: SMTPUTF8, REQUIRETLS, RET, ENVID
+	body8  bool   // BODY=8BITMIME
+	sized  bool   // SIZE=size
+	notify string // NOTIFY for every RCPT
+	orcpt  bool   // ORCPT for every ASCII RCPT
 }
 
 // prepare validates env against the server's extensions before anything
 // is written, so that a refusal here costs nothing.
-func (c *Client) prepare(env *Envelope, body io.Reader) (*transaction, error) {
+func (c *Client) prepare(tx *transaction, env *Envelope, body io.Reader) error {
 	if err := validateAddress(env.From, true); err != nil {
-		return nil, err
+		return err
 	}
 	if len(env.To) == 0 {
-		return nil, fmt.Errorf("%w: no recipients", ErrInvalidArgument)
+		return fmt.Errorf("%w: no recipients", ErrInvalidArgument)
 	}
 	utf8 := !isASCII(env.From)
 	for _, rcpt := range env.To {
 		if err := validateAddress(rcpt, false); err != nil {
-			return nil, err
+			return err
 		}
 		utf8 = utf8 || !isASCII(rcpt)
 	}
-	tx := &transaction{to: env.To, size: env.Size}
+	*tx = transaction{from: env.From, to: env.To, size: env.Size, body8: c.has("8BITMIME")}
 	if tx.size <= 0 {
 		tx.size = -1
 		if l, ok := body.(interface{ Len() int }); ok {
 			tx.size = int64(l.Len())
 		}
 	}
-	var mail strings.Builder
-	mail.WriteString("MAIL FROM:<" + env.From + ">")
-	if c.has("8BITMIME") {
-		mail.WriteString(" BODY=8BITMIME")
-	}
 	if limit, ok := c.ext["SIZE"]; ok && tx.size >= 0 {
 		// RFC 1870 §6: 0 or no number means no fixed limit; anything but
 		// digits is not a number.
 		if n, err := strconv.ParseInt(limit, 10, 64); err == nil && limit[0] != '+' && n > 0 && tx.size > n {
-			return nil, fmt.Errorf("%w: %d octets, limit %d", ErrMessageTooLarge, tx.size, n)
+			return fmt.Errorf("%w: %d octets, limit %d", ErrMessageTooLarge, tx.size, n)
 		}
-		mail.WriteString(" SIZE=" + strconv.FormatInt(tx.size, 10))
+		tx.sized = true
 	}
+	if !utf8 && !env.RequireTLS && env.DSN == nil {
+		return nil
+	}
+	var params strings.Builder
 	if utf8 {
 		// RFC 6531 §3.4: only when the envelope needs it.
 		if !c.has("SMTPUTF8") {
-			return nil, fmt.Errorf("%w: the envelope is not ASCII and needs SMTPUTF8", ErrNotSupported)
+			return fmt.Errorf("%w: the envelope is not ASCII and needs SMTPUTF8", ErrNotSupported)
 		}
-		mail.WriteString(" SMTPUTF8")
+		params.WriteString(" SMTPUTF8")
 	}
 	if env.RequireTLS {
 		// RFC 8689 §4.1: only over TLS the client has verified.
 		if !c.verifiedTLS() || !c.has("REQUIRETLS") {
-			return nil, fmt.Errorf("%w: REQUIRETLS needs verified TLS and the server's REQUIRETLS", ErrNotSupported)
+			return fmt.Errorf("%w: REQUIRETLS needs verified TLS and the server's REQUIRETLS", ErrNotSupported)
 		}
-		mail.WriteString(" REQUIRETLS")
+		params.WriteString(" REQUIRETLS")
 	}
-	var notify string
 	if d := env.DSN; d != nil {
 		if !c.has("DSN") {
-			return nil, fmt.Errorf("%w: DSN", ErrNotSupported)
+			return fmt.Errorf("%w: DSN", ErrNotSupported)
 		}
 		var err error
-		if notify, err = dsnParams(d, &mail); err != nil {
-			return nil, err
+		if tx.notify, err = dsnParams(d, &params); err != nil {
+			return err
 		}
+		tx.orcpt = true
 	}
-	tx.mail = mail.String()
-	for _, rcpt := range env.To {
-		line := "RCPT TO:<" + rcpt + ">" + notify
-		if env.DSN != nil && isASCII(rcpt) {
-			line += " ORCPT=rfc822;" + xtext(rcpt) // RFC 3461 §4.2
-		}
-		tx.rcpts = append(tx.rcpts, line)
+	tx.params = params.String()
+	return nil
+}
+
+// appendMail appends the MAIL command line, without CRLF.
+func (tx *transaction) appendMail(b []byte) []byte {
+	b = append(b, "MAIL FROM:<"...)
+	b = append(b, tx.from...)
+	b = append(b, '>')
+	if tx.body8 {
+		b = append(b, " BODY=8BITMIME"...)
 	}
-	return tx, nil
+	if tx.sized {
+		b = append(b, " SIZE="...)
+		b = strconv.AppendInt(b, tx.size, 10)
+	}
+	return append(b, tx.params...)
+}
+
+// appendRcpt appends the RCPT command line for recipient i, without CRLF.
+func (tx *transaction) appendRcpt(b []byte, i int) []byte {
+	rcpt := tx.to[i]
+	b = append(b, "RCPT TO:<"...)
+	b = append(b, rcpt...)
+	b = append(b, '>')
+	b = append(b, tx.notify...)
+	if tx.orcpt && isASCII(rcpt) {
+		b = append(b, " ORCPT=rfc822;"...) // RFC 3461 §4.2
+		b = append(b, xtext(rcpt)...)
+	}
+	return b
 }
 
 // dsnParams adds RET and ENVID (RFC 3461 §4.3, §4.4) to mail and returns

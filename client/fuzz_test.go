@@ -56,11 +56,11 @@ func FuzzReadReply(f *testing.F) {
 		if r.code < 200 || r.code > 599 {
 			t.Errorf("code %d outside 200..599", r.code)
 		}
-		if len(r.lines) == 0 || len(r.lines) > maxReplyLines {
-			t.Errorf("%d lines, want 1..%d", len(r.lines), maxReplyLines)
+		if len(r.lines()) == 0 || len(r.lines()) > maxReplyLines {
+			t.Errorf("%d lines, want 1..%d", len(r.lines()), maxReplyLines)
 		}
 		total := 0
-		for _, line := range r.lines {
+		for _, line := range r.lines() {
 			if hasControl(line) || !utf8.ValidString(line) {
 				t.Errorf("line %q holds a control character or invalid UTF-8", line)
 			}

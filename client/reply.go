@@ -20,14 +20,31 @@ const (
 	maxReplyBytes = 64 * 1024 // all lines of one reply
 )
 
-// reply is one complete server reply.
+// reply is one complete server reply. The Client reuses one for every
+// read, so that a successful exchange allocates nothing for its replies; a
+// *reply is valid until the next read.
 type reply struct {
-	code  int
-	lines []string // text after "NNN-" or "NNN ", sanitised
+	code int
+	buf  []byte // the lines' texts, sanitised, each followed by '\n'
+	n    int    // lines
 }
 
 // text joins the lines as net/textproto does, so that error texts match.
-func (r *reply) text() string { return strings.Join(r.lines, "\n") }
+func (r *reply) text() string {
+	if len(r.buf) == 0 {
+		return ""
+	}
+	return string(r.buf[:len(r.buf)-1])
+}
+
+// lines returns the text of each line.
+func (r *reply) lines() []string { return strings.Split(r.text(), "\n") }
+
+// firstLine returns the text of the first line, in r's buffer.
+func (r *reply) firstLine() []byte {
+	i := bytes.IndexByte(r.buf, '\n')
+	return r.buf[:i]
+}
 
 // check returns an *Error unless r's code matches expectCode, which follows
 // net/textproto's convention: 2 means 2xx, 25 means 25x, 250 means 250, and
@@ -49,86 +66,94 @@ func (r *reply) check(expectCode int) error {
 	return newError(r.code, r.text())
 }
 
-// readReply reads one reply, enforcing the limits above. Any error it
-// returns leaves the stream out of step; the caller must not reuse it.
+// readReply reads one reply into a new reply; see readReplyInto.
 func readReply(br *bufio.Reader) (*reply, error) {
-	var r reply
+	r := new(reply)
+	if err := readReplyInto(br, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readReplyInto reads one reply into r, reusing its buffer, and enforcing
+// the limits above. Any error leaves the stream out of step; the caller
+// must not reuse it.
+func readReplyInto(br *bufio.Reader, r *reply) error {
+	r.code, r.buf, r.n = 0, r.buf[:0], 0
 	total := 0
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("%w: reply line longer than %d bytes", ErrProtocol, maxLineLength)
+			return fmt.Errorf("%w: reply line longer than %d bytes", ErrProtocol, maxLineLength)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})
 		total += len(line)
-		if total > maxReplyBytes || len(r.lines) == maxReplyLines {
-			return nil, fmt.Errorf("%w: reply longer than %d lines or %d bytes", ErrProtocol, maxReplyLines, maxReplyBytes)
+		if total > maxReplyBytes || r.n == maxReplyLines {
+			return fmt.Errorf("%w: reply longer than %d lines or %d bytes", ErrProtocol, maxReplyLines, maxReplyBytes)
 		}
-		code, more, text, err := parseReplyLine(line)
+		code, more, buf, err := parseReplyLine(r.buf, line)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if len(r.lines) > 0 && code != r.code {
-			return nil, fmt.Errorf("%w: reply mixes codes %d and %d", ErrProtocol, r.code, code)
+		if r.n > 0 && code != r.code {
+			return fmt.Errorf("%w: reply mixes codes %d and %d", ErrProtocol, r.code, code)
 		}
-		r.code = code
-		r.lines = append(r.lines, text)
+		r.code, r.buf, r.n = code, append(buf, '\n'), r.n+1
 		if !more {
-			return &r, nil
+			return nil
 		}
 	}
 }
 
 // parseReplyLine splits one line of RFC 5321 §4.2 syntax:
 // Reply-code [ SP textstring ] for the last line, Reply-code "-" text before.
-func parseReplyLine(line []byte) (code int, more bool, text string, err error) {
+// It appends the text, sanitised, to dst.
+func parseReplyLine(dst, line []byte) (code int, more bool, text []byte, err error) {
 	if len(line) < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '9' || line[2] < '0' || line[2] > '9' {
-		return 0, false, "", fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
+		return 0, false, dst, fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
 	}
-	code, _ = strconv.Atoi(string(line[:3]))
+	code = int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
 	if len(line) > 3 {
 		switch line[3] {
 		case '-':
 			more = true
 		case ' ':
 		default:
-			return 0, false, "", fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
+			return 0, false, dst, fmt.Errorf("%w: malformed reply line %q", ErrProtocol, truncate(line))
 		}
 		line = line[4:]
 	} else {
 		line = nil
 	}
-	return code, more, sanitize(line), nil
+	return code, more, appendSanitized(dst, line), nil
 }
 
-// sanitize replaces control characters (C0, DEL, C1), bidirectional
-// overrides, line separators and invalid UTF-8 with '?', so that reply text
-// cannot move a terminal's cursor, reorder what a reader sees, or forge
-// lines when it is printed or logged.
-func sanitize(b []byte) string {
-	clean := true
-	for _, c := range b {
-		if c < 0x20 && c != '\t' || c >= 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return string(b)
-	}
-	out := make([]rune, 0, len(b))
+// appendSanitized appends b to dst with control characters (C0, DEL, C1),
+// bidirectional overrides, line separators and invalid UTF-8 replaced by
+// '?', so that reply text cannot move a terminal's cursor, reorder what a
+// reader sees, or forge lines when it is printed or logged.
+func appendSanitized(dst, b []byte) []byte {
 	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f || r == utf8.RuneError && n == 1 || invisible(r) {
-			r = '?'
+		if c := b[0]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				c = '?'
+			}
+			dst = append(dst, c)
+			b = b[1:]
+			continue
 		}
-		out = append(out, r)
+		r, n := utf8.DecodeRune(b)
+		if r <= 0x9f || r == utf8.RuneError && n == 1 || invisible(r) {
+			dst = append(dst, '?')
+		} else {
+			dst = append(dst, b[:n]...)
+		}
 		b = b[n:]
 	}
-	return string(out)
+	return dst
 }
 
 // invisible reports format characters that change how text around them

@@ -79,8 +79,8 @@ func TestReadReply(t *testing.T) {
 			if err != nil {
 				t.Fatalf("readReply(%q): %v", tt.in, err)
 			}
-			if r.code != tt.code || !slices.Equal(r.lines, tt.lines) {
-				t.Errorf("readReply(%q) = %d %q, want %d %q", tt.in, r.code, r.lines, tt.code, tt.lines)
+			if r.code != tt.code || !slices.Equal(r.lines(), tt.lines) {
+				t.Errorf("readReply(%q) = %d %q, want %d %q", tt.in, r.code, r.lines(), tt.code, tt.lines)
 			}
 			if want := strings.Join(tt.lines, "\n"); r.text() != want {
 				t.Errorf("text() = %q, want %q", r.text(), want)
@@ -173,8 +173,8 @@ func TestReadReplyLimits(t *testing.T) {
 			if err != nil {
 				t.Fatalf("readReply: %v", err)
 			}
-			if r.code != 250 || !slices.Equal(r.lines, tt.lines) {
-				t.Errorf("readReply = %d with %d lines, want 250 with %d lines", r.code, len(r.lines), len(tt.lines))
+			if r.code != 250 || !slices.Equal(r.lines(), tt.lines) {
+				t.Errorf("readReply = %d with %d lines, want 250 with %d lines", r.code, len(r.lines()), len(tt.lines))
 			}
 		})
 	}
@@ -202,13 +202,16 @@ func TestReadReplyEOF(t *testing.T) {
 
 func TestReadReplyReadsOneReply(t *testing.T) {
 	br := bufio.NewReaderSize(strings.NewReader("250-a\r\n250 b\r\n354 go\r\n"), maxLineLength)
-	for _, want := range []reply{{250, []string{"a", "b"}}, {354, []string{"go"}}} {
+	for _, want := range []struct {
+		code  int
+		lines []string
+	}{{250, []string{"a", "b"}}, {354, []string{"go"}}} {
 		r, err := readReply(br)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.code != want.code || !slices.Equal(r.lines, want.lines) {
-			t.Errorf("readReply = %d %q, want %d %q", r.code, r.lines, want.code, want.lines)
+		if r.code != want.code || !slices.Equal(r.lines(), want.lines) {
+			t.Errorf("readReply = %d %q, want %d %q", r.code, r.lines(), want.code, want.lines)
 		}
 	}
 	if r, err := readReply(br); err != io.EOF {
@@ -320,7 +323,8 @@ func TestParseReplyLine(t *testing.T) {
 		{in: "x250 x"},
 	}
 	for _, tt := range tests {
-		code, more, text, err := parseReplyLine([]byte(tt.in))
+		code, more, out, err := parseReplyLine(nil, []byte(tt.in))
+		text := string(out)
 		if !tt.ok {
 			if !errors.Is(err, ErrProtocol) || code != 0 || more || text != "" {
 				t.Errorf("parseReplyLine(%q) = %d, %t, %q, %v; want ErrProtocol", tt.in, code, more, text, err)
@@ -336,7 +340,7 @@ func TestParseReplyLine(t *testing.T) {
 // TestParseReplyLineErrorIsShort checks that a malformed line is quoted in
 // the error only up to 64 bytes.
 func TestParseReplyLineErrorIsShort(t *testing.T) {
-	_, _, _, err := parseReplyLine([]byte(strings.Repeat("x", 1000)))
+	_, _, _, err := parseReplyLine(nil, []byte(strings.Repeat("x", 1000)))
 	if err == nil {
 		t.Fatal("parseReplyLine accepted 1000 x")
 	}
@@ -398,7 +402,7 @@ func TestReplyCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		const msg = "5.1.1 No such user\nsecond line"
-		r := &reply{code: tt.code, lines: strings.Split(msg, "\n")}
+		r := &reply{code: tt.code, buf: []byte(msg + "\n"), n: 2}
 		err := r.check(tt.expect)
 
 		// net/textproto's own ReadCodeLine is the reference.

@@ -42,15 +42,16 @@ func (c *Client) Send(ctx context.Context, env *Envelope, body io.Reader) (*Resu
 }
 
 func (c *Client) send(env *Envelope, body io.Reader) (*Result, error) {
-	tx, err := c.prepare(env, body)
-	if err != nil {
+	var tx transaction
+	if err := c.prepare(&tx, env, body); err != nil {
 		return nil, err
 	}
 	var res *Result
+	var err error
 	if c.has("PIPELINING") {
-		res, err = c.sendPipelined(tx, body)
+		res, err = c.sendPipelined(&tx, body)
 	} else {
-		res, err = c.sendLockStep(tx, body)
+		res, err = c.sendLockStep(&tx, body)
 	}
 	switch {
 	case err == nil:
@@ -72,13 +73,13 @@ func (res *Result) partial() error {
 // sendLockStep waits for each reply before the next command, so it can
 // stop early: no RCPT after a refused MAIL, no data without a recipient.
 func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) {
-	if _, err := c.cmd(250, tx.mail); err != nil {
+	if _, err := c.cmd(250, string(tx.appendMail(nil))); err != nil {
 		return nil, err
 	}
-	res := &Result{}
-	for i, line := range tx.rcpts {
-		_, err := c.cmd(25, line)
-		if err := res.record(tx.to[i], err); err != nil {
+	res := newResult(tx)
+	for i, rcpt := range tx.to {
+		_, err := c.cmd(25, string(tx.appendRcpt(nil, i)))
+		if err := res.record(rcpt, err); err != nil {
 			return res, err
 		}
 	}
@@ -113,10 +114,7 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 	if err := c.arm(t.Command); err != nil {
 		return nil, err
 	}
-	c.queue(tx.mail)
-	for _, line := range tx.rcpts {
-		c.queue(line)
-	}
+	c.queueTx(tx)
 	withData := chunking && ch.last
 	switch {
 	case withData:
@@ -130,7 +128,8 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 
 	// Every command sent has a reply to read, whatever the earlier ones
 	// said.
-	res := &Result{sent: withData}
+	res := newResult(tx)
+	res.sent = withData
 	mailReply, err := c.read(t.Command)
 	if err != nil {
 		return res, err
@@ -191,6 +190,11 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 		return res, err
 	}
 	return res, c.finishData(res, &dataWriter{c: c, w: c.Text.W, enc: newLineEncoder(true)}, body)
+}
+
+// newResult makes room for every recipient at once: usually all accepted.
+func newResult(tx *transaction) *Result {
+	return &Result{Accepted: make([]string, 0, len(tx.to))}
 }
 
 // record files a RCPT reply; only a failure of the connection is returned.
@@ -266,6 +270,24 @@ func (c *Client) queue(line string) {
 	c.Text.W.WriteString("\r\n")
 }
 
+// queueLine is queue for a line built in c.line.
+func (c *Client) queueLine(line []byte) {
+	if c.Logger != nil {
+		c.trace("send", string(line))
+	}
+	c.Text.W.Write(line)
+	c.Text.W.WriteString("\r\n")
+	c.line = line[:0]
+}
+
+// queueTx writes MAIL and every RCPT of tx without flushing them.
+func (c *Client) queueTx(tx *transaction) {
+	c.queueLine(tx.appendMail(c.line[:0]))
+	for i := range tx.to {
+		c.queueLine(tx.appendRcpt(c.line[:0], i))
+	}
+}
+
 // chunker reads a message into bounded chunks, encoded for BDAT.
 type chunker struct {
 	raw  []byte // the last read, before encoding
@@ -309,12 +331,14 @@ func (ch *chunker) fill(body io.Reader, size int64) error {
 
 // queueChunk writes one BDAT command (RFC 3030 §2) and its data.
 func (c *Client) queueChunk(ch *chunker) {
-	line := "BDAT " + strconv.Itoa(ch.out.Len())
+	line := strconv.AppendInt(append(c.line[:0], "BDAT "...), int64(ch.out.Len()), 10)
 	if ch.last {
-		line += " LAST"
+		line = append(line, " LAST"...)
 	}
-	c.queue(line)
-	c.trace("send", "[message data, "+strconv.Itoa(ch.out.Len())+" bytes]")
+	c.queueLine(line)
+	if c.Logger != nil {
+		c.trace("send", "[message data, "+strconv.Itoa(ch.out.Len())+" bytes]")
+	}
 	c.Text.W.Write(ch.out.Bytes())
 }
 

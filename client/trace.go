@@ -37,8 +37,9 @@ func (c *Client) traceReply(r *reply) {
 		return
 	}
 	sep := "-"
-	for i, text := range r.lines {
-		if i == len(r.lines)-1 {
+	lines := r.lines()
+	for i, text := range lines {
+		if i == len(lines)-1 {
 			sep = " "
 		}
 		if c.redact && r.code == 334 {
