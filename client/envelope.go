@@ -77,7 +77,7 @@ type RefusedRecipient struct {
 type transaction struct {
 	from   string
 	to     []string
-	size   int64 // -1 if unknown
+	size   int64  // -1 if unknown
 	params string // MAIL parameters after BODY and SIZE: SMTPUTF8, REQUIRETLS, RET, ENVID
 	body8  bool   // BODY=8BITMIME
 	sized  bool   // SIZE=size
