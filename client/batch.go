@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -139,8 +138,7 @@ func (b *batch) sendAlone(i int, tx *transaction) {
 		}
 	}
 	b.started = true
-	body := io.MultiReader(bytes.NewReader(c.chunk.raw), b.msgs[i].Body)
-	res, err := c.sendPipelined(tx, body)
+	res, err := c.sendFilled(tx, b.msgs[i].Body, true)
 	if err == nil {
 		err = res.partial()
 	}

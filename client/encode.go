@@ -68,6 +68,35 @@ func (e *lineEncoder) encode(w byteWriter, p []byte) {
 	}
 }
 
+// unchanged reports whether encode, and finish if last, would pass p
+// through as it is: no dot to stuff, every CR followed by LF and every LF
+// preceded by CR, and the message ends with a line ending if last. It
+// moves the state past p when it does.
+func (e *lineEncoder) unchanged(p []byte, last bool) bool {
+	if e.dotStuff || e.cr || len(p) == 0 {
+		return false
+	}
+	if p[0] == '\n' || p[len(p)-1] == '\r' || last && p[len(p)-1] != '\n' {
+		return false
+	}
+	for i := bytes.IndexByte(p, '\n'); i >= 0; {
+		if p[i-1] != '\r' {
+			return false
+		}
+		j := bytes.IndexByte(p[i+1:], '\n')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	// Every LF has its CR; a CR without LF remains possible.
+	if bytes.Count(p, []byte{'\r'}) != bytes.Count(p, []byte{'\n'}) {
+		return false
+	}
+	e.lineStart = p[len(p)-1] == '\n'
+	return true
+}
+
 // finish ends the last line, if the input left one open.
 func (e *lineEncoder) finish(w byteWriter) {
 	if e.cr || !e.lineStart {

@@ -1,18 +1,12 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 )
-
-// maxChunk bounds the message data held in memory at once: BDAT sends the
-// message in chunks of at most this many octets before encoding.
-const maxChunk = 1 << 20
 
 // SendMail sends one message on the open connection: MAIL, RCPT for each
 // address in to, then the body read from r. It returns an error wrapping
@@ -87,6 +81,10 @@ func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) 
 		return res, c.abandon(res)
 	}
 	if c.has("CHUNKING") {
+		c.chunk.begin()
+		if err := c.chunk.fill(body, tx.size); err != nil {
+			return res, c.fail(err) // the server waits for data that will not come
+		}
 		return res, c.sendChunks(res, body, tx.size)
 	}
 	w, err := c.Data()
@@ -101,15 +99,21 @@ func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) 
 // waits for the RCPT replies, so that nothing is sent for nobody.
 func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error) {
 	chunking := c.has("CHUNKING")
-	ch := &c.chunk
 	if chunking {
 		// Read before writing anything: a body that fails to read then
 		// costs nothing on the wire.
-		ch.begin()
-		if err := ch.fill(body, tx.size); err != nil {
+		c.chunk.begin()
+		if err := c.chunk.fill(body, tx.size); err != nil {
 			return nil, err
 		}
 	}
+	return c.sendFilled(tx, body, chunking)
+}
+
+// sendFilled is sendPipelined once c.chunk holds the first chunk of the
+// message, if the server offers CHUNKING.
+func (c *Client) sendFilled(tx *transaction, body io.Reader, chunking bool) (*Result, error) {
+	ch := &c.chunk
 	t := c.Timeouts.withDefaults()
 	if err := c.arm(t.Command); err != nil {
 		return nil, err
@@ -168,7 +172,7 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 		if len(res.Accepted) == 0 {
 			return res, c.abandon(res)
 		}
-		return res, c.sendChunks(res, io.MultiReader(bytes.NewReader(ch.raw), body), -1)
+		return res, c.sendChunks(res, body, tx.size)
 	}
 	r, err := c.readAfter(t.DataStart, closing)
 	if err != nil {
@@ -286,99 +290,4 @@ func (c *Client) queueTx(tx *transaction) {
 	for i := range tx.to {
 		c.queueLine(tx.appendRcpt(c.line[:0], i))
 	}
-}
-
-// chunker reads a message into bounded chunks, encoded for BDAT.
-type chunker struct {
-	raw  []byte // the last read, before encoding
-	out  bytes.Buffer
-	enc  lineEncoder
-	last bool
-}
-
-// begin prepares ch for a new message.
-func (ch *chunker) begin() {
-	ch.enc = newLineEncoder(false)
-	ch.last = false
-}
-
-// fill reads the next chunk of at most maxChunk octets; size, if known,
-// lets a small message be read in one go with its end detected.
-func (ch *chunker) fill(body io.Reader, size int64) error {
-	n := maxChunk
-	if size >= 0 && size < maxChunk {
-		n = int(size) + 1 // one more, to see the end in the same read
-	}
-	if cap(ch.raw) < n {
-		ch.raw = make([]byte, n)
-	}
-	n, err := io.ReadFull(body, ch.raw[:n])
-	ch.raw = ch.raw[:n]
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		ch.last = true
-	default:
-		return fmt.Errorf("smtp: reading the message: %w", err)
-	}
-	ch.out.Reset()
-	ch.enc.encode(&ch.out, ch.raw)
-	if ch.last {
-		ch.enc.finish(&ch.out)
-	}
-	return nil
-}
-
-// queueChunk writes one BDAT command (RFC 3030 §2) and its data.
-func (c *Client) queueChunk(ch *chunker) {
-	line := strconv.AppendInt(append(c.line[:0], "BDAT "...), int64(ch.out.Len()), 10)
-	if ch.last {
-		line = append(line, " LAST"...)
-	}
-	c.queueLine(line)
-	if c.Logger != nil {
-		c.trace("send", "[message data, "+strconv.Itoa(ch.out.Len())+" bytes]")
-	}
-	c.Text.W.Write(ch.out.Bytes())
-}
-
-// sendChunks sends body, of size octets if known, in BDAT chunks,
-// pipelined when the server allows, and reads the replies: one per chunk,
-// the last one the verdict.
-func (c *Client) sendChunks(res *Result, body io.Reader, size int64) error {
-	t := c.Timeouts.withDefaults()
-	pipelined := c.has("PIPELINING")
-	var ch chunker // not c.chunk: body may be reading from it
-	ch.begin()
-	sent := 0
-	for !ch.last {
-		if err := ch.fill(body, size); err != nil {
-			c.fail(err) // the server waits for data that will not come
-			return err
-		}
-		if err := c.arm(t.DataBlock); err != nil {
-			return err
-		}
-		c.queueChunk(&ch)
-		if err := c.Text.W.Flush(); err != nil {
-			return c.fail(err)
-		}
-		res.sent = ch.last
-		sent++
-		if !pipelined || ch.last {
-			for ; sent > 0; sent-- {
-				r, err := c.read(t.DataEnd)
-				if err != nil {
-					return err
-				}
-				if sent == 1 && ch.last {
-					return res.finish(r)
-				}
-				if err := r.check(250); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }
