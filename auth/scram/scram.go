@@ -84,6 +84,7 @@ type ServerError struct {
 	Value string
 }
 
+// Error returns the server's error value with the package prefix.
 func (e *ServerError) Error() string { return "scram: server error: " + e.Value }
 
 // Config holds what a SCRAM client needs.
