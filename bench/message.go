@@ -4,8 +4,8 @@
 package bench
 
 import (
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 )
 
 // Domain is the domain of every address the benchmark uses.
