@@ -14,7 +14,13 @@
 //
 // Beyond net/smtp it offers [DialContext], implicit TLS ([DialTLS], RFC
 // 8314), [Dialer], [Timeouts], [Error] with RFC 3463 enhanced status codes,
-// and a structured trace on log/slog with authentication payloads redacted.
+// a structured trace on log/slog with authentication payloads redacted, and
+// fast sending on an open connection: [Client.Send] pipelines a whole
+// transaction with BDAT in one round trip (RFC 2920, RFC 3030) and reports
+// every recipient, and [Client.SendBatch] keeps many messages in flight.
+//
+// Mechanisms are chosen at run time by package auth/registry, whose
+// Selector is an Auth like any other.
 package client
 
 import (
