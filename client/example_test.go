@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/textproto"
+	"strings"
 
 	smtp "github.com/smtpauth/smtpauth/client"
 	"github.com/smtpauth/smtpauth/smtptest"
@@ -48,4 +49,53 @@ func ExampleError() {
 	// Output:
 	// 550 5.1.1 false
 	// true 550
+}
+
+func ExampleClient_Send() {
+	srv := smtptest.NewServer()
+	defer srv.Close()
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// go-smtp's server offers PIPELINING and CHUNKING: MAIL, both RCPTs
+	// and BDAT with the message go in one round trip.
+	env := &smtp.Envelope{From: "app@example.com", To: []string{"ops@example.net", "reject@example.net"}}
+	res, err := c.Send(context.Background(), env, strings.NewReader("Subject: disk\r\n\r\n98% full\r\n"))
+	fmt.Println(errors.Is(err, smtp.ErrRecipientsRefused))
+	fmt.Println("accepted:", res.Accepted)
+	for _, r := range res.Refused {
+		fmt.Println("refused:", r.Addr, r.Err.Code, r.Err.EnhancedCode)
+	}
+	// Output:
+	// true
+	// accepted: [ops@example.net]
+	// refused: reject@example.net 550 5.1.1
+}
+
+func ExampleClient_SendBatch() {
+	srv := smtptest.NewServer()
+	defer srv.Close()
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	var msgs []smtp.Outgoing
+	for _, to := range []string{"a@example.net", "reject@example.net", "b@example.net"} {
+		msgs = append(msgs, smtp.Outgoing{
+			Envelope: smtp.Envelope{From: "app@example.com", To: []string{to}},
+			Body:     strings.NewReader("Subject: hello\r\n\r\nhi\r\n"),
+		})
+	}
+	for i, r := range c.SendBatch(context.Background(), msgs) {
+		fmt.Println(i, r.Status)
+	}
+	// Output:
+	// 0 delivered
+	// 1 refused
+	// 2 delivered
 }

@@ -6,6 +6,10 @@
 // every message it accepts. It is built on github.com/emersion/go-smtp and
 // is meant for tests only: it keeps everything in memory and logs
 // credentials in its transcript.
+//
+// It accepts any sender and any recipient, except that a recipient whose
+// local part is "reject" (reject@example.net) is refused with
+// 550 5.1.1, so that tests can exercise per-recipient refusals.
 package smtptest
 
 import (
