@@ -119,3 +119,120 @@ func (c *Client) sendChunks(res *Result, body io.Reader, size int64) error {
 		}
 	}
 }
+
+// envelopeVerdict is what the replies to MAIL and RCPT said.
+type envelopeVerdict struct {
+	mailErr error // MAIL refused
+	closing error // a refusal that explains a connection the server closed
+	err     error // the connection failed
+}
+
+// readEnvelope reads the replies to MAIL and every RCPT of tx into res.
+func (c *Client) readEnvelope(tx *transaction, res *Result) (v envelopeVerdict) {
+	t := c.Timeouts.withDefaults()
+	r, err := c.read(t.Command)
+	if err != nil {
+		return envelopeVerdict{err: err}
+	}
+	v.mailErr = r.check(250)
+	v.closing = v.mailErr
+	for _, rcpt := range tx.to {
+		r, err := c.readAfter(t.Command, v.closing)
+		if err != nil {
+			v.err = err
+			return v
+		}
+		if v.mailErr == nil {
+			res.record(rcpt, r.check(25))
+		}
+		if v.closing == nil && r.code == 421 {
+			v.closing = r.check(250)
+		}
+	}
+	return v
+}
+
+// streamChunks sends a message larger than one chunk right behind MAIL
+// and RCPT, while a second goroutine reads their replies: the round trip
+// is hidden behind the data instead of added to it. If the server accepts
+// no recipient, sending stops at the next chunk boundary, so at most about
+// one bandwidth-delay product of data goes out for nobody. Only the other
+// goroutine reads and only this one writes until it has the verdict.
+func (c *Client) streamChunks(tx *transaction, body io.Reader) (*Result, error) {
+	ch := &c.chunk
+	defer ch.release()
+	t := c.Timeouts.withDefaults()
+	if err := c.arm(t.DataBlock); err != nil {
+		return nil, err
+	}
+	c.queueTx(tx)
+	c.queueChunk(ch)
+	if err := c.Text.W.Flush(); err != nil {
+		return nil, c.fail(err)
+	}
+	res := newResult(tx)
+	verdict := make(chan envelopeVerdict, 1)
+	go func() { verdict <- c.readEnvelope(tx, res) }()
+
+	var v envelopeVerdict
+	known, sent := false, 1
+	var werr error
+	for !ch.last {
+		if !known {
+			select {
+			case v = <-verdict:
+				known = true
+			default:
+			}
+		}
+		if known && (v.err != nil || v.mailErr != nil || len(res.Accepted) == 0) {
+			break
+		}
+		if werr = ch.fill(body, tx.size); werr != nil {
+			c.fail(werr) // the server waits for data that will not come
+			break
+		}
+		if werr = c.arm(t.DataBlock); werr != nil {
+			break
+		}
+		c.queueChunk(ch)
+		if err := c.Text.W.Flush(); err != nil {
+			werr = c.fail(err)
+			break
+		}
+		sent++
+	}
+	if !known {
+		v = <-verdict
+	}
+	res.sent = werr == nil && ch.last
+	switch {
+	case werr != nil:
+		return res, werr
+	case v.err != nil:
+		return res, v.err
+	}
+	// Every BDAT has its reply; the last one, after LAST, is the verdict.
+	// The first refusal explains the rest: a server that refuses a chunk
+	// drops the transaction and refuses every later one as out of order.
+	var refusal error
+	for i := 0; i < sent; i++ {
+		r, err := c.readAfter(t.DataEnd, v.closing)
+		if err != nil {
+			return res, err
+		}
+		if i < sent-1 && refusal == nil {
+			refusal = r.check(250)
+		}
+		if i == sent-1 && refusal == nil && v.mailErr == nil && len(res.Accepted) > 0 {
+			refusal = res.finish(r)
+		}
+	}
+	switch {
+	case v.mailErr != nil:
+		return nil, v.mailErr
+	case len(res.Accepted) == 0:
+		return res, c.abandon(res)
+	}
+	return res, refusal
+}

@@ -101,8 +101,10 @@ type Client struct {
 	rep        reply             // reused by every read
 	line       []byte            // reused to build command lines
 
-	mu       sync.Mutex // guards the fields below against context.AfterFunc
-	deadline time.Time  // from SetDeadline
+	// mu guards broken (when streamChunks reads replies on a second
+	// goroutine) and the fields below (against context.AfterFunc).
+	mu       sync.Mutex
+	deadline time.Time // from SetDeadline
 	ctx      context.Context
 }
 
@@ -191,11 +193,11 @@ func (c *Client) bind(ctx context.Context) (unbind func()) {
 // arm sets the connection deadline for the next wait: timeout from now,
 // or earlier if SetDeadline or a bound context says so.
 func (c *Client) arm(timeout time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.broken != nil {
 		return c.broken
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	d := time.Now().Add(timeout)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
 		d = c.deadline

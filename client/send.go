@@ -96,7 +96,7 @@ func (c *Client) sendLockStep(tx *transaction, body io.Reader) (*Result, error) 
 
 // sendPipelined writes the whole transaction before reading a reply. A
 // message that fits one chunk travels with its commands; a larger one
-// waits for the RCPT replies, so that nothing is sent for nobody.
+// streams behind them (streamChunks).
 func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error) {
 	chunking := c.has("CHUNKING")
 	if chunking {
@@ -114,6 +114,9 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 // message, if the server offers CHUNKING.
 func (c *Client) sendFilled(tx *transaction, body io.Reader, chunking bool) (*Result, error) {
 	ch := &c.chunk
+	if chunking && !ch.last {
+		return c.streamChunks(tx, body)
+	}
 	t := c.Timeouts.withDefaults()
 	if err := c.arm(t.Command); err != nil {
 		return nil, err
@@ -165,14 +168,6 @@ func (c *Client) sendFilled(tx *transaction, body io.Reader, chunking bool) (*Re
 			return res, c.abandon(res)
 		}
 		return res, res.finish(r)
-	case chunking:
-		if mailErr != nil {
-			return nil, mailErr
-		}
-		if len(res.Accepted) == 0 {
-			return res, c.abandon(res)
-		}
-		return res, c.sendChunks(res, body, tx.size)
 	}
 	r, err := c.readAfter(t.DataStart, closing)
 	if err != nil {

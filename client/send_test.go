@@ -3,8 +3,11 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/smtpauth/smtpauth/internal/scripttest"
 )
 
 const ehloFast = `C: EHLO localhost
@@ -245,4 +248,66 @@ CLOSE`)
 		t.Fatalf("Send = %v, want the 421", err)
 	}
 	s.check(t)
+}
+
+// TestStreamStopsForNobody: a message larger than one chunk streams right
+// behind MAIL and RCPT; when the replies say no recipient was accepted,
+// the client stops at a chunk boundary, reads a reply for every BDAT it
+// sent, and resets the transaction.
+func TestStreamStopsForNobody(t *testing.T) {
+	line := strings.Repeat("x", 1022) + "\r\n" // 1024 lines make one chunk
+	body := strings.Repeat(line, 8*1024)       // 8 chunks
+	var chunks int
+	var last bool
+	ehlo := strings.Replace(ehloFast, "SIZE 1000", "SIZE", 1)
+	s := scripttest.New(t, greet+"\n"+ehlo+"\nSTEP\nC: QUIT\nS: 221 bye", func(c *scripttest.Conn) error {
+		if err := c.Expect("MAIL FROM:<a@example.org> BODY=8BITMIME SIZE=8388608"); err != nil {
+			return err
+		}
+		if err := c.Expect("RCPT TO:<b@example.net>"); err != nil {
+			return err
+		}
+		// Refuse the recipient at once, before reading any data.
+		if err := c.WriteLine("250 ok\r\n550 5.1.1 no such user"); err != nil {
+			return err
+		}
+		for {
+			cmd, err := c.ReadLine()
+			if err != nil {
+				return err
+			}
+			if cmd == "RSET\r\n" {
+				return c.WriteLine("250 reset")
+			}
+			var n int
+			if _, err := fmt.Sscanf(cmd, "BDAT %d", &n); err != nil {
+				return fmt.Errorf("client sent %q, want BDAT or RSET", cmd)
+			}
+			last = strings.HasSuffix(cmd, " LAST\r\n")
+			for n > 0 {
+				l, err := c.ReadLine()
+				if err != nil {
+					return err
+				}
+				n -= len(l)
+			}
+			chunks++
+			if err := c.WriteLine("554 5.5.1 no valid recipients"); err != nil {
+				return err
+			}
+		}
+	})
+	conn := s.Dial(t)
+	c, err := NewClient(conn, "mx.example.com")
+	must(t, err)
+	res, err := c.Send(context.Background(), &Envelope{From: "a@example.org", To: []string{"b@example.net"}}, strings.NewReader(body))
+	if !errors.Is(err, ErrRecipientsRefused) || len(res.Refused) != 1 {
+		t.Fatalf("Send = %+v, %v; want the recipient refused", res, err)
+	}
+	must(t, c.Quit())
+	s.Check(t)
+	t.Logf("the client sent %d of 8 chunks before it knew (last: %v)", chunks, last)
+	if chunks < 1 || chunks > 8 {
+		t.Errorf("%d chunks", chunks)
+	}
 }
