@@ -127,8 +127,8 @@ type envelopeVerdict struct {
 	err     error // the connection failed
 }
 
-// readEnvelope reads the replies to MAIL and every RCPT of tx into res.
-func (c *Client) readEnvelope(tx *transaction, res *Result) (v envelopeVerdict) {
+// readEnvelope reads the replies to MAIL and a RCPT for each of to into res.
+func (c *Client) readEnvelope(to []string, res *Result) (v envelopeVerdict) {
 	t := c.Timeouts.withDefaults()
 	r, err := c.read(t.Command)
 	if err != nil {
@@ -136,7 +136,7 @@ func (c *Client) readEnvelope(tx *transaction, res *Result) (v envelopeVerdict) 
 	}
 	v.mailErr = r.check(250)
 	v.closing = v.mailErr
-	for _, rcpt := range tx.to {
+	for _, rcpt := range to {
 		r, err := c.readAfter(t.Command, v.closing)
 		if err != nil {
 			v.err = err
@@ -172,7 +172,8 @@ func (c *Client) streamChunks(tx *transaction, body io.Reader) (*Result, error) 
 	}
 	res := newResult(tx)
 	verdict := make(chan envelopeVerdict, 1)
-	go func() { verdict <- c.readEnvelope(tx, res) }()
+	to := tx.to // not tx: it would escape to the heap on every send
+	go func() { verdict <- c.readEnvelope(to, res) }()
 
 	var v envelopeVerdict
 	known, sent := false, 1
