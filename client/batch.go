@@ -211,34 +211,18 @@ func (b *batch) readFlight(f flight) (*Result, error) {
 			closing = r.check(250)
 		}
 	}
-	mail, err := c.readAfter(t.Command, closing)
-	if err != nil {
-		return nil, err
-	}
-	mailErr := mail.check(250)
-	if closing == nil {
-		closing = mailErr
-	}
 	res := newResult(&f.tx)
-	for _, rcpt := range f.tx.to {
-		r, err := c.readAfter(t.Command, closing)
-		if err != nil {
-			return nil, err
-		}
-		if mailErr == nil {
-			res.record(rcpt, r.check(25))
-		}
-		if closing == nil && r.code == 421 {
-			closing = r.check(250)
-		}
+	v := c.readEnvelope(f.tx.to, res, closing)
+	if v.err != nil {
+		return nil, v.err
 	}
-	final, err := c.readAfter(t.DataEnd, closing)
+	final, err := c.readAfter(t.DataEnd, v.closing)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case mailErr != nil:
-		return nil, mailErr
+	case v.mailErr != nil:
+		return nil, v.mailErr
 	case len(res.Accepted) == 0:
 		return res, res.allRefused()
 	}

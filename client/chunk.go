@@ -128,14 +128,19 @@ type envelopeVerdict struct {
 }
 
 // readEnvelope reads the replies to MAIL and a RCPT for each of to into res.
-func (c *Client) readEnvelope(to []string, res *Result) (v envelopeVerdict) {
+// earlier is a refusal read before, such as a 421 to RSET, that would
+// explain the connection closing.
+func (c *Client) readEnvelope(to []string, res *Result, earlier error) (v envelopeVerdict) {
 	t := c.Timeouts.withDefaults()
-	r, err := c.read(t.Command)
+	r, err := c.readAfter(t.Command, earlier)
 	if err != nil {
 		return envelopeVerdict{err: err}
 	}
 	v.mailErr = r.check(250)
-	v.closing = v.mailErr
+	v.closing = earlier
+	if v.closing == nil {
+		v.closing = v.mailErr
+	}
 	for _, rcpt := range to {
 		r, err := c.readAfter(t.Command, v.closing)
 		if err != nil {
@@ -173,7 +178,7 @@ func (c *Client) streamChunks(tx *transaction, body io.Reader) (*Result, error) 
 	res := newResult(tx)
 	verdict := make(chan envelopeVerdict, 1)
 	to := tx.to // not tx: it would escape to the heap on every send
-	go func() { verdict <- c.readEnvelope(to, res) }()
+	go func() { verdict <- c.readEnvelope(to, res, nil) }()
 
 	var v envelopeVerdict
 	known, sent := false, 1

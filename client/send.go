@@ -137,24 +137,11 @@ func (c *Client) sendFilled(tx *transaction, body io.Reader, chunking bool) (*Re
 	// said.
 	res := newResult(tx)
 	res.sent = withData
-	mailReply, err := c.read(t.Command)
-	if err != nil {
-		return res, err
+	v := c.readEnvelope(tx.to, res, nil)
+	if v.err != nil {
+		return res, v.err
 	}
-	mailErr := mailReply.check(250)
-	closing := mailErr // a refusal that may explain a closed connection
-	for _, rcpt := range tx.to {
-		r, err := c.readAfter(t.Command, closing)
-		if err != nil {
-			return res, err
-		}
-		if mailErr == nil {
-			res.record(rcpt, r.check(25))
-		}
-		if closing == nil && r.code == 421 {
-			closing = r.check(250)
-		}
-	}
+	mailErr, closing := v.mailErr, v.closing
 	switch {
 	case withData:
 		r, err := c.readAfter(t.DataEnd, closing)
