@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -18,7 +19,10 @@ func bdatEncode(msg []byte) []byte {
 // sent are the canonical encoding, also when the message arrives in two
 // reads.
 func FuzzChunker(f *testing.F) {
-	for _, s := range []string{"", "a\r\nb\r\n", "a\nb", "a\r", "\r\n", "a\r\n\r", ".x\r\n", "a\r\r\nb\r\n"} {
+	for _, s := range []string{"", "a\r\nb\r\n", "a\nb", "a\r", "\r\n", "a\r\n\r", ".x\r\n", "a\r\r\nb\r\n",
+		// Lines of one length, then a shorter one: a guessed LF position
+		// jumps over an LF, which must still be checked.
+		"ab\r\n\r\n\r\n", "ab\r\nab\r\n\nb\r\n", "ab\r\nab\r\n\n\r\r\n"} {
 		f.Add([]byte(s), uint(len(s)/2))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte, split uint) {
@@ -56,6 +60,8 @@ func TestUnchanged(t *testing.T) {
 	for in, want := range map[string]bool{
 		"a\r\nb\r\n": true, "a\r\nb": false, "a\nb\r\n": false, "a\r\n\r": false, "a\rb\r\n": false,
 		"\nab\r\n": false, "": false,
+		"ab\r\n\r\n\r\n": true, "ab\r\nab\r\n\nb\r\n": false, "ab\r\nab\r\n\n\r\r\n": false,
+		"ab\r\nab\r\nab\r\n": true, "ab\r\nab\r\na\rb\r\n": false,
 	} {
 		e := newLineEncoder(false)
 		if got := e.unchanged([]byte(in), true); got != want {
@@ -65,5 +71,32 @@ func TestUnchanged(t *testing.T) {
 	e := newLineEncoder(false)
 	if !e.unchanged([]byte("a\r\nb"), false) || e.lineStart {
 		t.Error("a chunk ending mid-line, not the last, is unchanged and leaves the line open")
+	}
+}
+
+// BenchmarkUnchanged measures the check that lets a canonical chunk go out
+// without a copy, on a chunk of base64 lines of one length and on one of
+// text lines of varying length.
+func BenchmarkUnchanged(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		line func(i int) string
+	}{
+		{"base64", func(int) string { return strings.Repeat("QUJD", 19) }},
+		{"text", func(i int) string { return strings.Repeat("word ", 1+i%15) }},
+	} {
+		var p []byte
+		for i := 0; len(p) < maxChunk-100; i++ {
+			p = append(append(p, tt.line(i)...), "\r\n"...)
+		}
+		b.Run(tt.name, func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			for b.Loop() {
+				e := newLineEncoder(false)
+				if !e.unchanged(p, true) {
+					b.Fatal("a canonical chunk was judged to need encoding")
+				}
+			}
+		})
 	}
 }

@@ -79,21 +79,37 @@ func (e *lineEncoder) unchanged(p []byte, last bool) bool {
 	if p[0] == '\n' || p[len(p)-1] == '\r' || last && p[len(p)-1] != '\n' {
 		return false
 	}
-	for i := bytes.IndexByte(p, '\n'); i >= 0; {
-		if p[i-1] != '\r' {
-			return false
-		}
-		j := bytes.IndexByte(p[i+1:], '\n')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	// Every LF has its CR; a CR without LF remains possible.
-	if bytes.Count(p, []byte{'\r'}) != bytes.Count(p, []byte{'\n'}) {
+	// With as many CRs as LFs, every LF following a CR proves that every
+	// CR precedes an LF too.
+	n := bytes.Count(p, []byte{'\n'})
+	if n != bytes.Count(p, []byte{'\r'}) || !lfsFollowCR(p, n, true) {
 		return false
 	}
 	e.lineStart = p[len(p)-1] == '\n'
+	return true
+}
+
+// lfsFollowCR reports whether each of the n LFs in p follows a CR. A
+// search per line costs more than the line's bytes, and large messages are
+// mostly base64 with lines of one length (RFC 2045 §6.8), so with guess it
+// first looks for the next LF where the last line's length puts it. A guess
+// can jump over an LF, which leaves LFs uncounted when the search runs out:
+// then it looks again, searching every line.
+func lfsFollowCR(p []byte, n int, guess bool) bool {
+	for i, step, found := -1, 0, 0; found < n; found++ {
+		j := i + step
+		if !guess || step == 0 || j >= len(p) || p[j] != '\n' {
+			k := bytes.IndexByte(p[i+1:], '\n')
+			if k < 0 {
+				return guess && lfsFollowCR(p, n, false)
+			}
+			j = i + 1 + k
+		}
+		if j == 0 || p[j-1] != '\r' {
+			return false
+		}
+		step, i = j-i, j
+	}
 	return true
 }
 
