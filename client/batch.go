@@ -131,14 +131,9 @@ func (b *batch) sendAlone(i int, tx *transaction) {
 		b.results[i].Err = c.broken
 		return
 	}
-	if b.started {
-		if _, err := c.cmd(250, "RSET"); err != nil && c.broken != nil {
-			b.results[i].Err = err
-			return
-		}
-	}
+	rset := b.started
 	b.started = true
-	res, err := c.sendFilled(tx, b.msgs[i].Body, true)
+	res, err := c.streamChunks(tx, b.msgs[i].Body, rset)
 	if err == nil {
 		err = res.partial()
 	}
@@ -201,14 +196,11 @@ func (b *batch) readOldest() {
 func (b *batch) readFlight(f flight) (*Result, error) {
 	c := b.c
 	t := c.Timeouts.withDefaults()
-	var closing error // a refusal that may explain a closed connection
+	var closing error
 	if f.rset {
-		r, err := c.read(t.Command)
-		if err != nil {
+		var err error
+		if closing, err = c.readRSET(); err != nil {
 			return nil, err
-		}
-		if r.code == 421 {
-			closing = r.check(250)
 		}
 	}
 	res := newResult(&f.tx)
@@ -230,6 +222,20 @@ func (b *batch) readFlight(f flight) (*Result, error) {
 		return res, err
 	}
 	return res, res.partial()
+}
+
+// readRSET reads the reply to a pipelined RSET. Only a 421 matters: the
+// refusal that may explain a connection the server then closes. Any other
+// refusal leaves the next transaction to be judged by its own replies.
+func (c *Client) readRSET() (closing error, err error) {
+	r, err := c.read(c.Timeouts.withDefaults().Command)
+	if err != nil {
+		return nil, err
+	}
+	if r.code == 421 {
+		return r.check(250), nil
+	}
+	return nil, nil
 }
 
 // settle files the outcome of a message whose exchange has ended.

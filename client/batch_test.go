@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/smtpauth/smtpauth/internal/scripttest"
 )
 
 func outgoing(from string, to ...string) Outgoing {
@@ -144,4 +146,73 @@ CLOSE`)
 		}
 	}
 	s.check(t)
+}
+
+// TestBatchLargeMessagePipelinesRSET: a message larger than one chunk
+// goes alone, but its RSET travels in the same flight as its MAIL, RCPT
+// and first chunk: the server reads all four before it answers any, so a
+// client that waited for the RSET reply would hang here.
+func TestBatchLargeMessagePipelinesRSET(t *testing.T) {
+	line := strings.Repeat("x", 1022) + "\r\n" // 1024 lines make one chunk
+	body := strings.Repeat(line, 1536)         // a chunk and a half
+	s := scripttest.New(t, greet+`
+C: EHLO localhost
+S: 250-mx.example.com
+S: 250-PIPELINING
+S: 250 CHUNKING
+C: MAIL FROM:<a@example.org>
+C: RCPT TO:<x@example.net>
+C: BDAT 18 LAST
+C: hi a@example.org
+S: 250 ok
+S: 250 ok
+S: 250 queued 1
+STEP
+C: QUIT
+S: 221 bye`, func(c *scripttest.Conn) error {
+		for _, want := range []string{"RSET", "MAIL FROM:<b@example.org>", "RCPT TO:<x@example.net>", "BDAT 1048576"} {
+			if err := c.Expect(want); err != nil {
+				return err
+			}
+		}
+		if err := c.WriteLine("250 reset\r\n250 ok\r\n250 ok"); err != nil {
+			return err
+		}
+		for _, chunk := range []struct {
+			cmd   string
+			lines int
+			reply string
+		}{{"", 1024, "250 chunk"}, {"BDAT 524288 LAST", 512, "250 queued 2"}} {
+			if chunk.cmd != "" {
+				if err := c.Expect(chunk.cmd); err != nil {
+					return err
+				}
+			}
+			for range chunk.lines {
+				if err := c.Expect(line[:len(line)-2]); err != nil {
+					return err
+				}
+			}
+			if err := c.WriteLine(chunk.reply); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	c, err := NewClient(s.Dial(t), "mx.example.com")
+	must(t, err)
+	results := c.SendBatch(context.Background(), []Outgoing{
+		outgoing("a@example.org", "x@example.net"),
+		{Envelope: Envelope{From: "b@example.org", To: []string{"x@example.net"}}, Body: strings.NewReader(body)},
+	})
+	for i, r := range results {
+		if r.Status != Delivered || r.Err != nil {
+			t.Errorf("message %d: %v (%v)", i, r.Status, r.Err)
+		}
+	}
+	if r := results[1].Result; r == nil || r.Response != "queued 2" {
+		t.Errorf("message 1 result = %+v", r)
+	}
+	must(t, c.Quit())
+	s.Check(t)
 }

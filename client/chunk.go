@@ -162,13 +162,17 @@ func (c *Client) readEnvelope(to []string, res *Result, earlier error) (v envelo
 // is hidden behind the data instead of added to it. If the server accepts
 // no recipient, sending stops at the next chunk boundary, so at most about
 // one bandwidth-delay product of data goes out for nobody. Only the other
-// goroutine reads and only this one writes until it has the verdict.
-func (c *Client) streamChunks(tx *transaction, body io.Reader) (*Result, error) {
+// goroutine reads and only this one writes until it has the verdict. With
+// rset, RSET goes first in the same flight, for a batch.
+func (c *Client) streamChunks(tx *transaction, body io.Reader, rset bool) (*Result, error) {
 	ch := &c.chunk
 	defer ch.release()
 	t := c.Timeouts.withDefaults()
 	if err := c.arm(t.DataBlock); err != nil {
 		return nil, err
+	}
+	if rset {
+		c.queue("RSET")
 	}
 	c.queueTx(tx)
 	c.queueChunk(ch)
@@ -178,7 +182,17 @@ func (c *Client) streamChunks(tx *transaction, body io.Reader) (*Result, error) 
 	res := newResult(tx)
 	verdict := make(chan envelopeVerdict, 1)
 	to := tx.to // not tx: it would escape to the heap on every send
-	go func() { verdict <- c.readEnvelope(to, res, nil) }()
+	go func() {
+		var closing error
+		if rset {
+			var err error
+			if closing, err = c.readRSET(); err != nil {
+				verdict <- envelopeVerdict{err: err}
+				return
+			}
+		}
+		verdict <- c.readEnvelope(to, res, closing)
+	}()
 
 	var v envelopeVerdict
 	known, sent := false, 1

@@ -115,7 +115,7 @@ func (c *Client) sendPipelined(tx *transaction, body io.Reader) (*Result, error)
 func (c *Client) sendFilled(tx *transaction, body io.Reader, chunking bool) (*Result, error) {
 	ch := &c.chunk
 	if chunking && !ch.last {
-		return c.streamChunks(tx, body)
+		return c.streamChunks(tx, body, false)
 	}
 	t := c.Timeouts.withDefaults()
 	if err := c.arm(t.Command); err != nil {
