@@ -52,6 +52,18 @@ func TestLargeMessage(t *testing.T) {
 	}
 }
 
+// TestReferences runs the throughput test's baselines: the raw copy, and
+// the pre-encoded BDAT whose messages the sink must receive intact.
+func TestReferences(t *testing.T) {
+	msg := Message("raw", 0, 3<<20, Recipients(1))
+	if _, err := remote.RawCopy(time.Millisecond, msg, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote.PreencodedBDAT(time.Millisecond, 3<<20, 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSinkDetects checks that the sink's check sees what it must: a
 // changed body, a truncated one, a wrong recipient count and a duplicate,
 // and that it accepts a folded header.

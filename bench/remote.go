@@ -139,24 +139,28 @@ func (r *Remote) RTT(delay time.Duration, count int) (time.Duration, error) {
 	return rtts[count/2], nil
 }
 
-// RawCopy sends data with io.Copy through the discard proxy with the given
-// delay and returns the time until the sink acknowledged it: the baseline
-// for a message transfer of that size.
-func (r *Remote) RawCopy(delay time.Duration, data []byte) (time.Duration, error) {
+// RawCopy sends data n times with io.Copy through the discard proxy with
+// the given delay, each time waiting for the discard server to acknowledge
+// it, and returns the total time: the baseline for a message transfer of
+// that size.
+func (r *Remote) RawCopy(delay time.Duration, data []byte, n int) (time.Duration, error) {
 	c, err := net.Dial("tcp", r.Addr(TargetDiscard, delay))
 	if err != nil {
 		return 0, fmt.Errorf("bench: %w", err)
 	}
 	defer c.Close()
+	ack := make([]byte, 1)
 	start := time.Now()
-	if err := binary.Write(c, binary.BigEndian, uint64(len(data))); err != nil {
-		return 0, fmt.Errorf("bench: discard: %w", err)
-	}
-	if _, err := io.Copy(c, bytes.NewReader(data)); err != nil {
-		return 0, fmt.Errorf("bench: discard: %w", err)
-	}
-	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
-		return 0, fmt.Errorf("bench: discard: %w", err)
+	for range n {
+		if err := binary.Write(c, binary.BigEndian, uint64(len(data))); err != nil {
+			return 0, fmt.Errorf("bench: discard: %w", err)
+		}
+		if _, err := io.Copy(c, bytes.NewReader(data)); err != nil {
+			return 0, fmt.Errorf("bench: discard: %w", err)
+		}
+		if _, err := io.ReadFull(c, ack); err != nil {
+			return 0, fmt.Errorf("bench: discard: %w", err)
+		}
 	}
 	return time.Since(start), nil
 }

@@ -22,7 +22,7 @@ type config struct {
 	delays    []time.Duration
 	sizes     []int
 	rcpts     []int
-	big       int
+	big, bigN int
 	drivers   []bench.Driver
 }
 
@@ -46,7 +46,8 @@ func parseFlags() (config, error) {
 	delays := flag.String("delays", "0,1ms,5ms", "one-way delays the proxy adds")
 	sizes := flag.String("sizes", "2KiB", "message sizes")
 	rcpts := flag.String("rcpts", "1,5", "recipient counts")
-	big := flag.String("big", "20MiB", "size of the single-message throughput test; 0 skips it")
+	big := flag.String("big", "20MiB", "message size of the throughput test; 0 skips it")
+	flag.IntVar(&cfg.bigN, "bign", 5, "messages per run in the throughput test")
 	drivers := flag.String("drivers", "", "comma-separated driver names; empty means all")
 	flag.Parse()
 	var err error
@@ -67,18 +68,25 @@ func parseFlags() (config, error) {
 			cfg.drivers = append(cfg.drivers, d)
 		}
 	}
-	if cfg.rounds < 1 || cfg.n < 1 || len(cfg.drivers) == 0 {
-		return cfg, fmt.Errorf("bench: need -rounds >= 1, -n >= 1 and at least one driver")
+	if cfg.rounds < 1 || cfg.n < 1 || cfg.bigN < 1 || len(cfg.drivers) == 0 {
+		return cfg, fmt.Errorf("bench: need -rounds >= 1, -n >= 1, -bign >= 1 and at least one driver")
 	}
 	return cfg, nil
 }
 
-// A scenario is one row group of the table; size is the big message's for
-// the throughput test.
+// A scenario is one row group of a table: of the first, or of the
+// throughput test if big.
 type scenario struct {
 	delay       time.Duration
 	size, rcpts int
 	n           int
+	big         bool
+}
+
+// references are the throughput test's baselines, measured in each round
+// next to the drivers: total times for n messages.
+type references struct {
+	raw, preencoded []time.Duration
 }
 
 func run(cfg config) error {
@@ -104,15 +112,15 @@ func run(cfg config) error {
 	for _, d := range cfg.delays {
 		for _, s := range cfg.sizes {
 			for _, r := range cfg.rcpts {
-				cases = append(cases, scenario{d, s, r, cfg.n})
+				cases = append(cases, scenario{d, s, r, cfg.n, false})
 			}
 		}
 		if cfg.big > 0 {
-			bigCases = append(bigCases, scenario{d, cfg.big, 1, 1})
+			bigCases = append(bigCases, scenario{d, cfg.big, 1, cfg.bigN, true})
 		}
 	}
 	results := make(map[scenario]map[string][]bench.Result)
-	raw := make(map[scenario][]time.Duration)
+	refs := make(map[scenario]*references)
 	var bigMsg []byte
 	if cfg.big > 0 {
 		bigMsg = bench.Message("raw", 0, cfg.big, bench.Recipients(1))
@@ -125,12 +133,12 @@ func run(cfg config) error {
 			if results[sc] == nil {
 				results[sc] = make(map[string][]bench.Result)
 			}
-			if sc.n == 1 && round%2 == 0 {
-				t, err := remote.RawCopy(sc.delay, bigMsg)
-				if err != nil {
+			// The references run before the drivers in even rounds and
+			// after them in odd ones.
+			if sc.big && round%2 == 0 {
+				if err := measureRefs(remote, sc, bigMsg, refs); err != nil {
 					return err
 				}
-				raw[sc] = append(raw[sc], t)
 			}
 			for _, d := range order {
 				res, err := remote.Run(d, sc.delay, sc.size, sc.rcpts, sc.n)
@@ -139,12 +147,10 @@ func run(cfg config) error {
 				}
 				results[sc][d.Name] = append(results[sc][d.Name], res)
 			}
-			if sc.n == 1 && round%2 == 1 {
-				t, err := remote.RawCopy(sc.delay, bigMsg)
-				if err != nil {
+			if sc.big && round%2 == 1 {
+				if err := measureRefs(remote, sc, bigMsg, refs); err != nil {
 					return err
 				}
-				raw[sc] = append(raw[sc], t)
 			}
 		}
 		fmt.Fprintf(os.Stderr, "round %d/%d done%s\n", round+1, cfg.rounds, loadAvg())
@@ -152,8 +158,26 @@ func run(cfg config) error {
 
 	printTable(cfg, cases, results)
 	if len(bigCases) > 0 {
-		printBig(cfg, bigCases, results, raw)
+		printBig(cfg, bigCases, results, refs)
 	}
+	return nil
+}
+
+func measureRefs(remote *bench.Remote, sc scenario, msg []byte, refs map[scenario]*references) error {
+	r := refs[sc]
+	if r == nil {
+		r = new(references)
+		refs[sc] = r
+	}
+	t, err := remote.RawCopy(sc.delay, msg, sc.n)
+	if err != nil {
+		return err
+	}
+	r.raw = append(r.raw, t)
+	if t, err = remote.PreencodedBDAT(sc.delay, sc.size, sc.n); err != nil {
+		return err
+	}
+	r.preencoded = append(r.preencoded, t)
 	return nil
 }
 
@@ -217,24 +241,29 @@ func printTable(cfg config, cases []scenario, results map[scenario]map[string][]
 	fmt.Println()
 }
 
-func printBig(cfg config, cases []scenario, results map[scenario]map[string][]bench.Result, raw map[scenario][]time.Duration) {
-	fmt.Printf("One %s message (medians of %d runs; x = ratio to a raw io.Copy of the message through the same proxy)\n",
-		formatSize(cfg.big), cfg.rounds)
+func printBig(cfg config, cases []scenario, results map[scenario]map[string][]bench.Result, refs map[scenario]*references) {
+	fmt.Printf("%d messages of %s per run (medians of %d runs; x = ratio to a raw io.Copy of the same bytes through the same proxy)\n",
+		cfg.bigN, formatSize(cfg.big), cfg.rounds)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "delay\tdriver\tMB/s\tx\tallocs\tKB alloc\tCPU ms\t")
 	for _, sc := range cases {
-		secs := make([]float64, len(raw[sc]))
-		for i, t := range raw[sc] {
-			secs[i] = t.Seconds()
+		mbps := func(ts []time.Duration) float64 {
+			secs := make([]float64, len(ts))
+			for i, t := range ts {
+				secs[i] = t.Seconds()
+			}
+			return float64(cfg.big*sc.n) / 1e6 / median(secs)
 		}
-		base := float64(cfg.big) / 1e6 / median(secs)
+		base := mbps(refs[sc].raw)
 		fmt.Fprintf(w, "%v\traw io.Copy\t%.0f\t1.00\t\t\t\t\n", sc.delay, base)
+		pre := mbps(refs[sc].preencoded)
+		fmt.Fprintf(w, "%v\tBDAT pre-encoded\t%.0f\t%s\t\t\t\t\n", sc.delay, pre, ratio(pre, base))
 		for _, d := range cfg.drivers {
 			rs := results[sc][d.Name]
 			m := medians(rs)
-			mbps := m.rate * float64(rs[0].Bytes) / 1e6
+			rate := m.rate * float64(rs[0].Bytes) / float64(rs[0].Messages) / 1e6
 			fmt.Fprintf(w, "%v\t%s\t%.0f\t%s\t%.0f\t%.1f\t%.1f\t\n",
-				sc.delay, d.Name, mbps, ratio(mbps, base), m.allocs, m.bytes/1e3, m.cpu/1e3)
+				sc.delay, d.Name, rate, ratio(rate, base), m.allocs, m.bytes/1e3, m.cpu/1e3)
 		}
 	}
 	w.Flush()
