@@ -19,6 +19,7 @@ import (
 
 type config struct {
 	rounds, n int
+	bigRounds int
 	delays    []time.Duration
 	sizes     []int
 	rcpts     []int
@@ -48,6 +49,7 @@ func parseFlags() (config, error) {
 	rcpts := flag.String("rcpts", "1,5", "recipient counts")
 	big := flag.String("big", "20MiB", "message size of the throughput test; 0 skips it")
 	flag.IntVar(&cfg.bigN, "bign", 5, "messages per run in the throughput test")
+	flag.IntVar(&cfg.bigRounds, "bigrounds", 9, "rounds of the throughput test, after the others")
 	drivers := flag.String("drivers", "", "comma-separated driver names; empty means all")
 	flag.Parse()
 	var err error
@@ -68,8 +70,8 @@ func parseFlags() (config, error) {
 			cfg.drivers = append(cfg.drivers, d)
 		}
 	}
-	if cfg.rounds < 1 || cfg.n < 1 || cfg.bigN < 1 || len(cfg.drivers) == 0 {
-		return cfg, fmt.Errorf("bench: need -rounds >= 1, -n >= 1, -bign >= 1 and at least one driver")
+	if cfg.rounds < 1 || cfg.n < 1 || cfg.bigN < 1 || cfg.bigRounds < 1 || len(cfg.drivers) == 0 {
+		return cfg, fmt.Errorf("bench: need -rounds, -n, -bign and -bigrounds >= 1 and at least one driver")
 	}
 	return cfg, nil
 }
@@ -119,24 +121,50 @@ func run(cfg config) error {
 			bigCases = append(bigCases, scenario{d, cfg.big, 1, cfg.bigN, true})
 		}
 	}
-	results := make(map[scenario]map[string][]bench.Result)
-	refs := make(map[scenario]*references)
-	var bigMsg []byte
-	if cfg.big > 0 {
-		bigMsg = bench.Message("raw", 0, cfg.big, bench.Recipients(1))
+	m := measurements{
+		results: make(map[scenario]map[string][]bench.Result),
+		refs:    make(map[scenario]*references),
 	}
-	for round := range cfg.rounds {
+	if cfg.big > 0 {
+		m.bigMsg = bench.Message("raw", 0, cfg.big, bench.Recipients(1))
+	}
+	if err := m.run(remote, cfg.drivers, cfg.rounds, cases); err != nil {
+		return err
+	}
+	if err := m.run(remote, cfg.drivers, cfg.bigRounds, bigCases); err != nil {
+		return err
+	}
+	printTable(cfg, cases, m.results)
+	if len(bigCases) > 0 {
+		printBig(cfg, bigCases, m.results, m.refs)
+	}
+	return nil
+}
+
+// measurements collects the results of every round.
+type measurements struct {
+	results map[scenario]map[string][]bench.Result
+	refs    map[scenario]*references
+	bigMsg  []byte // what the raw copy sends
+}
+
+// run runs rounds rounds of cases with every driver.
+func (m *measurements) run(remote *bench.Remote, drivers []bench.Driver, rounds int, cases []scenario) error {
+	if len(cases) == 0 {
+		return nil
+	}
+	for round := range rounds {
 		// Rotating the order spreads slow moments of the machine over
 		// every driver instead of always hitting the same one.
-		order := append(cfg.drivers[round%len(cfg.drivers):], cfg.drivers[:round%len(cfg.drivers)]...)
-		for _, sc := range append(cases, bigCases...) {
-			if results[sc] == nil {
-				results[sc] = make(map[string][]bench.Result)
+		order := append(drivers[round%len(drivers):], drivers[:round%len(drivers)]...)
+		for _, sc := range cases {
+			if m.results[sc] == nil {
+				m.results[sc] = make(map[string][]bench.Result)
 			}
 			// The references run before the drivers in even rounds and
 			// after them in odd ones.
 			if sc.big && round%2 == 0 {
-				if err := measureRefs(remote, sc, bigMsg, refs); err != nil {
+				if err := measureRefs(remote, sc, m.bigMsg, m.refs); err != nil {
 					return err
 				}
 			}
@@ -145,20 +173,19 @@ func run(cfg config) error {
 				if err != nil {
 					return fmt.Errorf("round %d, %v: %w", round+1, sc, err)
 				}
-				results[sc][d.Name] = append(results[sc][d.Name], res)
+				m.results[sc][d.Name] = append(m.results[sc][d.Name], res)
 			}
 			if sc.big && round%2 == 1 {
-				if err := measureRefs(remote, sc, bigMsg, refs); err != nil {
+				if err := measureRefs(remote, sc, m.bigMsg, m.refs); err != nil {
 					return err
 				}
 			}
 		}
-		fmt.Fprintf(os.Stderr, "round %d/%d done%s\n", round+1, cfg.rounds, loadAvg())
-	}
-
-	printTable(cfg, cases, results)
-	if len(bigCases) > 0 {
-		printBig(cfg, bigCases, results, refs)
+		what := "round"
+		if cases[0].big {
+			what = "throughput round"
+		}
+		fmt.Fprintf(os.Stderr, "%s %d/%d done%s\n", what, round+1, rounds, loadAvg())
 	}
 	return nil
 }
@@ -242,8 +269,8 @@ func printTable(cfg config, cases []scenario, results map[scenario]map[string][]
 }
 
 func printBig(cfg config, cases []scenario, results map[scenario]map[string][]bench.Result, refs map[scenario]*references) {
-	fmt.Printf("%d messages of %s per run (medians of %d runs; x = ratio to a raw io.Copy of the same bytes through the same proxy)\n",
-		cfg.bigN, formatSize(cfg.big), cfg.rounds)
+	fmt.Printf("Throughput: %d × %s per run (medians of %d runs; x = ratio to a raw io.Copy of the same bytes through the same proxy)\n",
+		cfg.bigN, formatSize(cfg.big), cfg.bigRounds)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "delay\tdriver\tMB/s\tx\tallocs\tKB alloc\tCPU ms\t")
 	for _, sc := range cases {
