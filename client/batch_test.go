@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,14 +149,14 @@ CLOSE`)
 	s.check(t)
 }
 
-// TestBatchLargeMessagePipelinesRSET: a message larger than one chunk
-// goes alone, but its RSET travels in the same flight as its MAIL, RCPT
-// and first chunk: the server reads all four before it answers any, so a
-// client that waited for the RSET reply would hang here.
-func TestBatchLargeMessagePipelinesRSET(t *testing.T) {
-	line := strings.Repeat("x", 1022) + "\r\n" // 1024 lines make one chunk
-	body := strings.Repeat(line, 1536)         // a chunk and a half
-	s := scripttest.New(t, greet+`
+// largeBatch is a batch of a small message and one of a chunk and a
+// half, which must go alone; the script delivers the small one and runs
+// its Step for the large one.
+var largeBatch = struct {
+	line, script string
+}{
+	line: strings.Repeat("x", 1022) + "\r\n", // 1024 lines make one chunk
+	script: greet + `
 C: EHLO localhost
 S: 250-mx.example.com
 S: 250-PIPELINING
@@ -167,52 +168,81 @@ C: hi a@example.org
 S: 250 ok
 S: 250 ok
 S: 250 queued 1
-STEP
-C: QUIT
-S: 221 bye`, func(c *scripttest.Conn) error {
-		for _, want := range []string{"RSET", "MAIL FROM:<b@example.org>", "RCPT TO:<x@example.net>", "BDAT 1048576"} {
-			if err := c.Expect(want); err != nil {
-				return err
-			}
-		}
-		if err := c.WriteLine("250 reset\r\n250 ok\r\n250 ok"); err != nil {
-			return err
-		}
-		for _, chunk := range []struct {
-			cmd   string
-			lines int
-			reply string
-		}{{"", 1024, "250 chunk"}, {"BDAT 524288 LAST", 512, "250 queued 2"}} {
-			if chunk.cmd != "" {
-				if err := c.Expect(chunk.cmd); err != nil {
-					return err
-				}
-			}
-			for range chunk.lines {
-				if err := c.Expect(line[:len(line)-2]); err != nil {
-					return err
-				}
-			}
-			if err := c.WriteLine(chunk.reply); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+STEP`,
+}
+
+// sendLargeBatch sends largeBatch through s and checks that the small
+// message was delivered.
+func sendLargeBatch(t *testing.T, s *scripttest.Server) (*Client, []BatchResult) {
+	t.Helper()
 	c, err := NewClient(s.Dial(t), "mx.example.com")
 	must(t, err)
 	results := c.SendBatch(context.Background(), []Outgoing{
 		outgoing("a@example.org", "x@example.net"),
-		{Envelope: Envelope{From: "b@example.org", To: []string{"x@example.net"}}, Body: strings.NewReader(body)},
+		{Envelope: Envelope{From: "b@example.org", To: []string{"x@example.net"}}, Body: strings.NewReader(strings.Repeat(largeBatch.line, 1536))},
 	})
-	for i, r := range results {
-		if r.Status != Delivered || r.Err != nil {
-			t.Errorf("message %d: %v (%v)", i, r.Status, r.Err)
+	if results[0].Status != Delivered {
+		t.Errorf("message 0: %v (%v)", results[0].Status, results[0].Err)
+	}
+	return c, results
+}
+
+// serveLarge is the server's side of the large message of largeBatch, as
+// steps of lines read, then a reply written (none if empty): RSET, MAIL,
+// RCPT and the first BDAT command all come before the first reply.
+func serveLarge(c *scripttest.Conn, envelope, chunk, final string) error {
+	data := largeBatch.line[:len(largeBatch.line)-2]
+	flight := []string{"RSET", "MAIL FROM:<b@example.org>", "RCPT TO:<x@example.net>", "BDAT 1048576"}
+	first := slices.Repeat([]string{data}, 1024)
+	second := append([]string{"BDAT 524288 LAST"}, slices.Repeat([]string{data}, 512)...)
+	for _, step := range []struct {
+		read  []string
+		reply string
+	}{{flight, envelope}, {first, chunk}, {second, final}} {
+		for _, line := range step.read {
+			if err := c.Expect(line); err != nil {
+				return err
+			}
+		}
+		if step.reply != "" {
+			if err := c.WriteLine(step.reply); err != nil {
+				return err
+			}
 		}
 	}
-	if r := results[1].Result; r == nil || r.Response != "queued 2" {
-		t.Errorf("message 1 result = %+v", r)
+	return nil
+}
+
+// TestBatchLargeMessagePipelinesRSET: a message larger than one chunk
+// goes alone, but its RSET travels in the same flight as its MAIL, RCPT
+// and first chunk: the server reads all four before it answers any, so a
+// client that waited for the RSET reply would hang here.
+func TestBatchLargeMessagePipelinesRSET(t *testing.T) {
+	s := scripttest.New(t, largeBatch.script+`
+C: QUIT
+S: 221 bye`, func(c *scripttest.Conn) error {
+		return serveLarge(c, "250 reset\r\n250 ok\r\n250 ok", "250 chunk", "250 queued 2")
+	})
+	c, results := sendLargeBatch(t, s)
+	if r := results[1]; r.Status != Delivered || r.Err != nil || r.Result.Response != "queued 2" {
+		t.Errorf("message 1: %v (%v), %+v", r.Status, r.Err, r.Result)
 	}
 	must(t, c.Quit())
+	s.Check(t)
+}
+
+// TestBatchLargeMessageRSET421: a 421 to the pipelined RSET of a message
+// larger than one chunk, followed by the server closing, refuses that
+// message with the 421, although all of it went out.
+func TestBatchLargeMessageRSET421(t *testing.T) {
+	s := scripttest.New(t, largeBatch.script+`
+CLOSE`, func(c *scripttest.Conn) error {
+		return serveLarge(c, "", "", "421 4.3.2 shutting down")
+	})
+	_, results := sendLargeBatch(t, s)
+	var se *Error
+	if r := results[1]; r.Status != Refused || !errors.As(r.Err, &se) || se.Code != 421 {
+		t.Errorf("message 1: %v (%v), want refused with the 421", r.Status, r.Err)
+	}
 	s.Check(t)
 }
