@@ -335,6 +335,19 @@ func (s *sink) find(token string) (relayed, bool) {
 	return relayed{}, false
 }
 
+// count returns how many recorded messages contain token.
+func (s *sink) count(token string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.msgs {
+		if bytes.Contains(m.data, []byte(token)) {
+			n++
+		}
+	}
+	return n
+}
+
 // waitFor polls for a message containing token, for at most timeout.
 func (s *sink) waitFor(t *testing.T, token string, timeout time.Duration) relayed {
 	t.Helper()
