@@ -196,12 +196,9 @@ func (b *batch) readOldest() {
 func (b *batch) readFlight(f flight) (*Result, error) {
 	c := b.c
 	t := c.Timeouts.withDefaults()
-	var closing error
-	if f.rset {
-		var err error
-		if closing, err = c.readRSET(); err != nil {
-			return nil, err
-		}
+	closing, err := c.readRSET(f.rset)
+	if err != nil {
+		return nil, err
 	}
 	res := newResult(&f.tx)
 	v := c.readEnvelope(f.tx.to, res, closing)
@@ -224,10 +221,14 @@ func (b *batch) readFlight(f flight) (*Result, error) {
 	return res, res.partial()
 }
 
-// readRSET reads the reply to a pipelined RSET. Only a 421 matters: the
-// refusal that may explain a connection the server then closes. Any other
-// refusal leaves the next transaction to be judged by its own replies.
-func (c *Client) readRSET() (closing error, err error) {
+// readRSET reads the reply to a pipelined RSET, if one was sent. Only a
+// 421 matters: the refusal that may explain a connection the server then
+// closes. Any other refusal leaves the next transaction to be judged by
+// its own replies.
+func (c *Client) readRSET(sent bool) (closing error, err error) {
+	if !sent {
+		return nil, nil
+	}
 	r, err := c.read(c.Timeouts.withDefaults().Command)
 	if err != nil {
 		return nil, err

@@ -183,13 +183,10 @@ func (c *Client) streamChunks(tx *transaction, body io.Reader, rset bool) (*Resu
 	verdict := make(chan envelopeVerdict, 1)
 	to := tx.to // not tx: it would escape to the heap on every send
 	go func() {
-		var closing error
-		if rset {
-			var err error
-			if closing, err = c.readRSET(); err != nil {
-				verdict <- envelopeVerdict{err: err}
-				return
-			}
+		closing, err := c.readRSET(rset)
+		if err != nil {
+			verdict <- envelopeVerdict{err: err}
+			return
 		}
 		verdict <- c.readEnvelope(to, res, closing)
 	}()
