@@ -164,7 +164,7 @@ func (m *measurements) run(remote *bench.Remote, drivers []bench.Driver, rounds 
 			// The references run before the drivers in even rounds and
 			// after them in odd ones.
 			if sc.big && round%2 == 0 {
-				if err := measureRefs(remote, sc, m.bigMsg, m.refs); err != nil {
+				if err := m.measureRefs(remote, sc); err != nil {
 					return err
 				}
 			}
@@ -176,7 +176,7 @@ func (m *measurements) run(remote *bench.Remote, drivers []bench.Driver, rounds 
 				m.results[sc][d.Name] = append(m.results[sc][d.Name], res)
 			}
 			if sc.big && round%2 == 1 {
-				if err := measureRefs(remote, sc, m.bigMsg, m.refs); err != nil {
+				if err := m.measureRefs(remote, sc); err != nil {
 					return err
 				}
 			}
@@ -190,13 +190,14 @@ func (m *measurements) run(remote *bench.Remote, drivers []bench.Driver, rounds 
 	return nil
 }
 
-func measureRefs(remote *bench.Remote, sc scenario, msg []byte, refs map[scenario]*references) error {
-	r := refs[sc]
+// measureRefs measures the references of throughput scenario sc once.
+func (m *measurements) measureRefs(remote *bench.Remote, sc scenario) error {
+	r := m.refs[sc]
 	if r == nil {
 		r = new(references)
-		refs[sc] = r
+		m.refs[sc] = r
 	}
-	t, err := remote.RawCopy(sc.delay, msg, sc.n)
+	t, err := remote.RawCopy(sc.delay, m.bigMsg, sc.n)
 	if err != nil {
 		return err
 	}
