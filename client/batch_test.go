@@ -14,7 +14,9 @@ func outgoing(from string, to ...string) Outgoing {
 	return Outgoing{Envelope: Envelope{From: from, To: to}, Body: strings.NewReader("hi " + from + "\r\n")}
 }
 
-const batchScript = greet + `
+// batchFirst greets, offers PIPELINING and CHUNKING, and reads the first
+// message of every batch here, from a@example.org.
+const batchFirst = greet + `
 C: EHLO localhost
 S: 250-mx.example.com
 S: 250-PIPELINING
@@ -22,7 +24,9 @@ S: 250 CHUNKING
 C: MAIL FROM:<a@example.org>
 C: RCPT TO:<x@example.net>
 C: BDAT 18 LAST
-C: hi a@example.org
+C: hi a@example.org`
+
+const batchScript = batchFirst + `
 C: RSET
 C: MAIL FROM:<b@example.org>
 C: RCPT TO:<x@example.net>
@@ -104,15 +108,7 @@ CLOSE`)
 }
 
 func TestBatchInvalidMessageSkipped(t *testing.T) {
-	s := newScriptServer(t, greet+`
-C: EHLO localhost
-S: 250-mx.example.com
-S: 250-PIPELINING
-S: 250 CHUNKING
-C: MAIL FROM:<a@example.org>
-C: RCPT TO:<x@example.net>
-C: BDAT 18 LAST
-C: hi a@example.org
+	s := newScriptServer(t, batchFirst+`
 S: 250 ok
 S: 250 ok
 S: 250 queued
@@ -156,15 +152,7 @@ var largeBatch = struct {
 	line, script string
 }{
 	line: strings.Repeat("x", 1022) + "\r\n", // 1024 lines make one chunk
-	script: greet + `
-C: EHLO localhost
-S: 250-mx.example.com
-S: 250-PIPELINING
-S: 250 CHUNKING
-C: MAIL FROM:<a@example.org>
-C: RCPT TO:<x@example.net>
-C: BDAT 18 LAST
-C: hi a@example.org
+	script: batchFirst + `
 S: 250 ok
 S: 250 ok
 S: 250 queued 1
